@@ -1,0 +1,1 @@
+"""The control plane (`/_admin`): reset, seed, inspect, time travel, fault injection."""

@@ -1,0 +1,89 @@
+"""Builds the one starlette app: every vendor under its prefix, plus the control plane."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .core.journal import Entry
+from .core.problems import Problem, problem_for_status
+from .errors import ErrorShape, admin_error, gomry_error, planhat_error, render, talque_error
+from .routing import Vendor, build_routes
+from .specs import vendor_operations
+from .state import State
+
+# vendor -> module whose `vendor(state)` lists its endpoints
+ROUTE_MODULES = {
+    "talque": "ticketfakes.fakes.talque.routes",
+    "gomry": "ticketfakes.fakes.gomry.routes",
+    "planhat": "ticketfakes.fakes.planhat.routes",
+    "admin": "ticketfakes.admin.routes",
+}
+
+# Errors outside any endpoint (unknown path, wrong method) still speak the shape of the prefix asked.
+ERROR_SHAPES: tuple[tuple[str, str, ErrorShape], ...] = (
+    ("/talque", "talque", talque_error),
+    ("/gomry", "gomry", gomry_error),
+    ("/planhat", "planhat", planhat_error),
+    ("/_admin", "admin", admin_error),
+)
+
+
+def shape_for(path: str) -> tuple[str, ErrorShape]:
+    for prefix, vendor, shape in ERROR_SHAPES:
+        if path == prefix or path.startswith(prefix + "/"):
+            return vendor, shape
+    return "none", admin_error
+
+
+def _record(request: Request, response: Response, state: State) -> None:
+    vendor, _ = shape_for(request.url.path)
+    state.journal.record(
+        Entry(state.clock.now_ms(), vendor, request.method, request.url.path, request.url.query,
+              response.status_code, 0.0)
+    )
+
+
+def create_app(
+    fixtures: str | Path | None = None, validate_responses: bool = False, state: State | None = None
+) -> Starlette:
+    state = state or State(fixtures, validate_responses)
+    routes = []
+    for name, module in ROUTE_MODULES.items():
+        vendor: Vendor = importlib.import_module(module).vendor(state)
+        routes.extend(build_routes(vendor, vendor_operations(name), state))
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        _, shape = shape_for(request.url.path)
+        if exc.status_code == 404:
+            problem: Problem = problem_for_status(404, f"No route for {request.url.path[:200]}")
+            problem.code = "not_found"
+        elif exc.status_code == 405:
+            problem = problem_for_status(405, f"Method {request.method} not allowed")
+            problem.code = "method_not_allowed"
+            problem.headers = dict(exc.headers or {})
+        else:
+            problem = problem_for_status(exc.status_code, exc.detail or "HTTP error")
+        response = render(shape, problem)
+        _record(request, response, state)
+        return response
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # A bug, never the client's fault: log it for the developer, answer JSON without the trace.
+        traceback.print_exception(exc, file=sys.stderr)
+        _, shape = shape_for(request.url.path)
+        problem = problem_for_status(500, "Internal error in ticketfakes (see the server log)")
+        problem.code = "internal_error"
+        return render(shape, problem)
+
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
+    app.state.ticketfakes = state
+    return app

@@ -1,0 +1,78 @@
+"""`ticketfakes serve | check`: argument parsing only; the work lives in app.py and checks/."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from collections.abc import Sequence
+
+PREFIXES = (("talque", "/talque"), ("gomry", "/gomry/api/v1"), ("planhat", "/planhat"), ("admin", "/_admin"))
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SystemExit(f"ticketfakes: cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+    from .fixtures import FixtureError
+
+    try:
+        app = create_app(args.fixtures, validate_responses=args.validate_responses)
+    except FixtureError as exc:
+        print(f"ticketfakes: bad fixture file: {exc}", file=sys.stderr)
+        return 2
+    sock = _bind(args.host, args.port)
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    for name, prefix in PREFIXES:
+        print(f"  {name:<8} http://{host}:{port}{prefix}", flush=True)
+    print(f"ticketfakes serving on http://{host}:{port} (Ctrl+C to stop)", flush=True)
+    config = uvicorn.Config(
+        app,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        timeout_graceful_shutdown=10,
+        server_header=False,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ticketfakes", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("serve", help="serve every fake on one port")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    run.add_argument("--fixtures", default=None, help="fixture file (default: fixtures/default.yaml)")
+    run.add_argument(
+        "--validate-responses", action="store_true", help="check every response against the spec (tests)"
+    )
+    run.add_argument("--log-level", default="warning")
+    run.add_argument("--access-log", action="store_true")
+    run.set_defaults(func=serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

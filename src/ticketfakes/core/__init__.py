@@ -1,0 +1,1 @@
+"""Mechanisms every fake shares: clock, ids, problems, idempotency, pagination, auth, locks."""

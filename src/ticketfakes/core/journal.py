@@ -1,0 +1,86 @@
+"""The request journal: a bounded ring of what clients sent and got, newest first on read."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+BODY_PREVIEW_BYTES = 64 * 1024
+
+
+def preview(body: bytes) -> Any:
+    """A body as the journal shows it: text when it is text, cut to a bounded size."""
+    if not body:
+        return None
+    cut = body[:BODY_PREVIEW_BYTES]
+    text = cut.decode("utf-8", errors="replace")
+    return text + ("…" if len(body) > BODY_PREVIEW_BYTES else "")
+
+
+@dataclass(slots=True)
+class Entry:
+    at_ms: int
+    vendor: str
+    method: str
+    path: str
+    query: str
+    status: int
+    duration_ms: float
+    validation_errors: dict[str, list[str]] = field(default_factory=dict)
+    request_body: Any = None
+    response_body: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at_ms": self.at_ms,
+            "vendor": self.vendor,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+            "duration_ms": round(self.duration_ms, 3),
+            "validation_errors": self.validation_errors,
+            "request_body": self.request_body,
+            "response_body": self.response_body,
+        }
+
+
+class Journal:
+    def __init__(self, capacity: int = 1000) -> None:
+        self._entries: deque[Entry] = deque(maxlen=capacity)
+        self._lock = threading.Lock()
+
+    def record(self, entry: Entry) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def query(
+        self,
+        vendor: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        limit: int = 100,
+    ) -> list[Entry]:
+        with self._lock:
+            entries = list(self._entries)
+        found = []
+        for entry in reversed(entries):
+            if vendor and entry.vendor != vendor:
+                continue
+            if method and entry.method != method.upper():
+                continue
+            if path and path not in entry.path:
+                continue
+            if status is not None and entry.status != status:
+                continue
+            found.append(entry)
+            if len(found) >= limit:
+                break
+        return found

@@ -1,0 +1,71 @@
+"""The vendors' error shapes: one renderer per vendor turns a `Problem` into a JSON response.
+
+Every error a client can see goes through here, including starlette's own 404/405 and the catch-all for
+bugs, so no prefix ever answers with HTML, plain text or a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .core.problems import Problem
+from .responses import JSONResponse
+
+ErrorShape = Callable[[Problem], dict[str, Any]]
+
+_FIELD_INDEX = re.compile(r"\.(\d+)(?=\.|$)")
+
+
+def bracket_path(field: str) -> str:
+    """`tickets.2.email` -> `tickets[2].email` (the notation talque's messages use)."""
+    return _FIELD_INDEX.sub(r"[\1]", field)
+
+
+def talque_error(problem: Problem) -> dict[str, Any]:
+    body: dict[str, Any] = {"success": False, "reason": problem.code.upper(), "message": problem.message}
+    if problem.fields:
+        errors = []
+        for field, messages in problem.fields.items():
+            entry: dict[str, Any] = {"field": bracket_path(field)}
+            match = re.match(r"tickets\.(\d+)(\.|$)", field)
+            if match:
+                entry["ticketIndex"] = int(match.group(1))
+            for message in messages:
+                errors.append({**entry, "message": message})
+        body["errors"] = errors
+    body.update(problem.extra)
+    return body
+
+
+def gomry_error(problem: Problem) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": problem.message}
+    if problem.fields:
+        body["details"] = {"fieldErrors": problem.fields}
+    body.update(problem.extra)
+    return body
+
+
+def planhat_error(problem: Problem) -> dict[str, Any]:
+    body: dict[str, Any] = {"message": problem.message}
+    if problem.fields:
+        body["errors"] = [
+            {"field": field, "message": message}
+            for field, messages in problem.fields.items()
+            for message in messages
+        ]
+    body.update(problem.extra)
+    return body
+
+
+def admin_error(problem: Problem) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": problem.message}
+    if problem.fields:
+        body["details"] = problem.fields
+    body.update(problem.extra)
+    return body
+
+
+def render(shape: ErrorShape, problem: Problem) -> JSONResponse:
+    return JSONResponse(shape(problem), status_code=problem.status, headers=problem.headers or None)

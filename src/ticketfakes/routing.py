@@ -1,0 +1,235 @@
+"""Endpoints and the one straight way a request walks through them.
+
+    route -> fault rules -> body size -> guard (auth, tenant) -> rate limit -> JSON framing and spec
+    validation -> idempotency -> handler -> (test mode) response validation -> journal
+
+A vendor's `routes.py` only lists `Endpoint`s: the spec path, a guard that authenticates and checks
+ownership, and a handler that calls the model. Everything else here is shared by every fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .call import MiB, Call, read_body
+from .core.idempotency import IN_FLIGHT, StoredResponse
+from .core.journal import Entry, preview
+from .core.problems import Conflict, Problem, TooManyRequests, problem_for_status
+from .errors import ErrorShape, render
+from .responses import JSONResponse
+from .specs import Operation
+from .validation import NO_BODY, RequestValidator, ResponseValidator
+
+if TYPE_CHECKING:
+    from .state import State
+
+Handler = Callable[[Call], "Response | Awaitable[Response]"]
+Guard = Callable[[Call], "None | Awaitable[None]"]
+
+
+@dataclass
+class Endpoint:
+    method: str
+    path: str  # the spec's path template, relative to the vendor prefix
+    handle: Handler
+    guard: Guard | None = None
+    idempotent: bool = False  # honours Idempotency-Key, scoped by `call.principal`
+    max_body: int = MiB
+
+
+@dataclass
+class Vendor:
+    name: str
+    prefix: str
+    error_shape: ErrorShape
+    endpoints: list[Endpoint] = field(default_factory=list)
+    rate_limited: bool = True
+
+    def error(self, problem: Problem) -> Response:
+        return render(self.error_shape, problem)
+
+
+async def _maybe_await(value: Any) -> Any:
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+def _to_stored(response: Response) -> StoredResponse:
+    return StoredResponse(response.status_code, list(response.raw_headers), bytes(response.body))
+
+
+def _from_stored(stored: StoredResponse) -> Response:
+    response = Response(stored.body, status_code=stored.status)
+    headers = [(k, v) for k, v in stored.headers if k.lower() != b"content-length"]
+    response.raw_headers = [*headers, (b"content-length", str(len(stored.body)).encode()),
+                            (b"idempotent-replay", b"true")]
+    return response
+
+
+class Pipeline:
+    """The ASGI endpoint of one operation: runs an `Endpoint` with every shared mechanism around it."""
+
+    def __init__(self, vendor: Vendor, endpoint: Endpoint, operation: Operation, state: State) -> None:
+        self.vendor = vendor
+        self.endpoint = endpoint
+        self.operation = operation
+        self.state = state
+        self.validator = RequestValidator(operation)
+        self.response_validator = ResponseValidator(operation)
+        self.prefix_length = len(vendor.prefix)
+
+    async def __call__(self, request: Request) -> Response:
+        started = time.perf_counter()
+        call = Call(request, request.url.path[self.prefix_length :] or "/")
+        fields: dict[str, list[str]] = {}
+        try:
+            response = await self._run(call)
+        except Problem as problem:
+            fields = problem.fields
+            response = self.vendor.error(problem)
+        if self.state.validate_responses:
+            response = self._check_response(response)
+        if "rate" in call.context:
+            response = self._rate_headers(call, response)
+        self.state.journal.record(
+            Entry(
+                at_ms=self.state.clock.now_ms(),
+                vendor=self.vendor.name,
+                method=request.method,
+                path=request.url.path,
+                query=request.url.query,
+                status=response.status_code,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                validation_errors=fields if response.status_code == 400 else {},
+                request_body=preview(call.raw_body),
+                response_body=preview(bytes(response.body)),
+            )
+        )
+        return response
+
+    async def _run(self, call: Call) -> Response:
+        endpoint = self.endpoint
+        state = self.state
+        rule = state.faults.pick(self.vendor.name, call.request.method, call.path)
+        if rule is not None and rule.status is not None:
+            if rule.latency_ms:
+                await asyncio.sleep(rule.latency_ms / 1000)
+            raise problem_for_status(rule.status, f"Injected fault: status {rule.status}")
+        call.raw_body = await read_body(call.request, endpoint.max_body)
+        if endpoint.guard is not None:
+            await _maybe_await(endpoint.guard(call))
+        if self.vendor.rate_limited and call.principal is not None:
+            verdict = state.rate_limits.hit(self.vendor.name, call.principal)
+            if verdict is not None:
+                call.context["rate"] = verdict
+                if not verdict.allowed:
+                    raise TooManyRequests(
+                        "Rate limit exceeded", headers={"Retry-After": str(verdict.retry_after_s)}
+                    )
+        body = call.json() if self.validator.accepts_body else NO_BODY
+        call.query, fields = self.validator.validate(
+            call.path_params, call.request.query_params, call.request.headers, body
+        )
+        if fields:
+            raise self._invalid(fields)
+        idempotency_key = call.header("idempotency-key") if endpoint.idempotent else None
+        if idempotency_key is None or call.principal is None:
+            return await self._handle(call, rule.latency_ms if rule else 0)
+        scope = f"{self.vendor.name}:{call.principal}"
+        outcome = state.idempotency.begin(scope, idempotency_key)
+        if outcome is IN_FLIGHT:
+            raise Conflict("idempotent_request_in_progress", code="idempotent_request_in_progress")
+        if isinstance(outcome, StoredResponse):
+            return _from_stored(outcome)
+        try:
+            try:
+                response = await self._handle(call, rule.latency_ms if rule else 0)
+            except Problem as problem:
+                response = self.vendor.error(problem)
+        except BaseException:
+            state.idempotency.finish(scope, idempotency_key, None)
+            raise
+        state.idempotency.finish(
+            scope, idempotency_key, _to_stored(response) if response.status_code < 500 else None
+        )
+        return response
+
+    async def _handle(self, call: Call, latency_ms: int) -> Response:
+        if latency_ms:
+            await asyncio.sleep(latency_ms / 1000)
+        return await _maybe_await(self.endpoint.handle(call))
+
+    def _invalid(self, fields: dict[str, list[str]]) -> Problem:
+        from .core.problems import BadRequest
+
+        summary = "; ".join(f"{name}: {', '.join(msgs)}" for name, msgs in list(fields.items())[:5])
+        return BadRequest(f"Validation failed: {summary}", fields=fields)
+
+    def _check_response(self, response: Response) -> Response:
+        body: Any = NO_BODY
+        if response.body:
+            try:
+                body = orjson.loads(response.body)
+            except orjson.JSONDecodeError:
+                problems = ["response body is not JSON"]
+                return self._drift(problems)
+        problems = self.response_validator.problems(response.status_code, body)
+        return self._drift(problems) if problems else response
+
+    def _drift(self, problems: list[str]) -> Response:
+        # Loud on purpose: with --validate-responses a fake that drifts from its spec is a bug to fix.
+        message = f"RESPONSE DRIFT {self.operation.method} {self.operation.full_path}: {problems}"
+        print(message, file=sys.stderr, flush=True)
+        return JSONResponse(
+            {"error": "response does not match the spec", "operation": self.operation.operation_id,
+             "problems": problems},
+            status_code=500,
+            headers={"X-Ticketfakes-Drift": "1"},
+        )
+
+    def _rate_headers(self, call: Call, response: Response) -> Response:
+        verdict = call.context.get("rate")
+        if verdict is not None and self.vendor.name == "planhat":
+            response.headers["X-Rate-Limit-Limit"] = str(verdict.limit)
+            response.headers["X-Rate-Limit-Remaining"] = str(max(verdict.remaining, 0))
+        return response
+
+
+class MethodDispatch:
+    """One starlette route per path, so a 405 lists every method the path has in `Allow`."""
+
+    def __init__(self, pipelines: dict[str, Pipeline]) -> None:
+        self.pipelines = pipelines
+
+    async def __call__(self, request: Request) -> Response:
+        return await self.pipelines[request.method](request)
+
+
+def build_routes(vendor: Vendor, operations: list[Operation], state: State) -> list[Route]:
+    """Starlette routes for a vendor's endpoints; every endpoint must be an operation of its spec."""
+    by_key = {(op.method, op.path): op for op in operations}
+    paths: dict[str, dict[str, Pipeline]] = {}
+    for endpoint in vendor.endpoints:
+        operation = by_key.get((endpoint.method, endpoint.path))
+        if operation is None:
+            raise LookupError(f"{vendor.name}: {endpoint.method} {endpoint.path} is not in the spec")
+        paths.setdefault(endpoint.path, {})[endpoint.method] = Pipeline(vendor, endpoint, operation, state)
+    routes = []
+    for path, pipelines in paths.items():
+        route = Route(vendor.prefix + path, MethodDispatch(pipelines).__call__, methods=list(pipelines))
+        if "HEAD" not in pipelines:
+            route.methods.discard("HEAD")  # starlette adds HEAD to GET; the specs do not document it
+        routes.append(route)
+    return routes

@@ -1,0 +1,115 @@
+"""The server's whole state: the vendors' backends plus the shared mechanisms around them.
+
+One `State` lives as long as the server; `reset` rebuilds backends from a fixture file, `dump`/`restore`
+move everything (backends, clock, idempotency records) to JSON and back.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any, Protocol
+
+from .core.clock import Clock
+from .core.faults import Faults
+from .core.idempotency import IdempotencyStore
+from .core.journal import Journal
+from .core.problems import BadRequest
+from .core.ratelimit import RateLimiter
+from .fixtures import Section, load_fixture_file
+
+# vendor -> "module:BackendClass"
+BACKENDS: dict[str, str] = {
+    "talque": "ticketfakes.fakes.talque.model:TalqueBackend",
+    "gomry": "ticketfakes.fakes.gomry.model:GomryBackend",
+    "planhat": "ticketfakes.fakes.planhat.model:PlanhatBackend",
+}
+VENDORS = tuple(BACKENDS)
+
+
+class Backend(Protocol):
+    @classmethod
+    def from_fixture(cls, section: Section | None, clock: Clock) -> Backend: ...
+
+    def dump(self) -> dict[str, Any]: ...
+
+    def restore(self, state: dict[str, Any]) -> None: ...
+
+
+def backend_class(vendor: str) -> Any:
+    module, _, name = BACKENDS[vendor].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def load_backends(fixtures: str | Path | None, clock: Clock, vendors: tuple[str, ...] = VENDORS) -> dict[str, Any]:
+    """Fresh backends for `vendors` from a fixture file (FixtureError names the bad key)."""
+    root = load_fixture_file(fixtures)
+    return {
+        vendor: backend_class(vendor).from_fixture(root.section(vendor, None), clock) for vendor in vendors
+    }
+
+
+class State:
+    def __init__(self, fixtures: str | Path | None = None, validate_responses: bool = False) -> None:
+        self.fixtures = Path(fixtures) if fixtures else None
+        self.validate_responses = validate_responses
+        self.clock = Clock()
+        self.journal = Journal(int(os.environ.get("TICKETFAKES_JOURNAL_SIZE", "1000")))
+        self.faults = Faults()
+        self.rate_limits = RateLimiter(self.clock)
+        self.idempotency = IdempotencyStore(self.clock)
+        self.backends: dict[str, Any] = load_backends(self.fixtures, self.clock)
+
+    def backend(self, vendor: str) -> Any:
+        return self.backends[vendor]
+
+    def reset(self, vendor: str | None = None, fixtures: str | Path | None = None) -> list[str]:
+        """Back to the fixture state (one vendor or all); faults, rate limits and replay records cleared."""
+        vendors = (vendor,) if vendor else VENDORS
+        source = Path(fixtures) if fixtures else self.fixtures
+        fresh = load_backends(source, self.clock, vendors)  # raises before anything changes
+        if fixtures and vendor is None:
+            self.fixtures = source
+        self.backends.update(fresh)
+        if vendor is None:
+            self.clock.reset()
+            self.faults.clear()
+            self.rate_limits.reset()
+            self.idempotency.clear()
+            self.journal.clear()
+        else:
+            self.idempotency.clear(f"{vendor}:")
+        return list(vendors)
+
+    def dump(self, vendor: str | None = None) -> dict[str, Any]:
+        if vendor is not None:
+            return self.backends[vendor].dump()
+        return {
+            "version": 1,
+            "clock": self.clock.snapshot(),
+            "vendors": {name: backend.dump() for name, backend in self.backends.items()},
+            "idempotency": self.idempotency.dump(),
+        }
+
+    def restore(self, dump: Any) -> None:
+        """Replace everything with `dump`; a malformed dump -> BadRequest and the old state is kept."""
+        if not isinstance(dump, dict) or not isinstance(dump.get("vendors"), dict):
+            raise BadRequest("state dump must be an object with a 'vendors' object")
+        try:
+            idempotency = IdempotencyStore.parse(dump.get("idempotency", []))
+        except ValueError as exc:
+            raise BadRequest(f"invalid state dump: {exc}") from None
+        fresh: dict[str, Any] = {}
+        for vendor in VENDORS:
+            if vendor not in dump["vendors"]:
+                raise BadRequest(f"state dump lacks vendor {vendor!r}")
+            backend = backend_class(vendor).from_fixture(None, self.clock)
+            backend.restore(dump["vendors"][vendor])  # raises BadRequest on a malformed part
+            fresh[vendor] = backend
+        self.backends = fresh
+        self.idempotency.restore(idempotency)
+        clock = dump.get("clock")
+        if isinstance(clock, dict) and isinstance(clock.get("now_ms"), int):
+            self.clock.freeze(bool(clock.get("frozen")))
+            self.clock.set(clock["now_ms"])
