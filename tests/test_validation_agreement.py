@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest
 from schemathesis.generation import GenerationMode
@@ -63,9 +65,11 @@ def judge_for(spec: SpecFile) -> Judge:
 
 def _sendable(case: Any) -> bool:
     for value in (case.path_parameters or {}).values():
-        text = str(value)
+        text = unquote(str(value))
         if not text or "/" in text or text in (".", ".."):
-            return False
+            return False  # never reaches the operation: the router answers 404
+        if any(ord(char) < 32 for char in text):
+            return False  # openapi-core's path-template matcher stops at a newline; not a schema rule
     for name, value in (case.headers or {}).items():
         try:
             str(value).encode("latin-1")
@@ -90,12 +94,12 @@ def verdicts(judge: Judge, method: str, path: str, case: Any) -> tuple[bool, boo
                         data=body_bytes, content_type="application/json")
         )
     )
-    path_params = {k: str(v) for k, v in (case.path_parameters or {}).items()}
+    path_params = {k: unquote(str(v)) for k, v in (case.path_parameters or {}).items()}
     body = json.loads(body_bytes) if body_bytes is not None else NO_BODY
     _, fields = judge.fast[(method.upper(), path)].validate(
         path_params, QueryParams(query_pairs), Headers(headers), body
     )
-    return not reference_errors, not fields, (reference_errors, fields)
+    return not reference_errors, not fields, (reference_errors, fields, path_params, query_pairs, headers, body)
 
 
 @pytest.mark.parametrize(("spec", "operation"), CASES, ids=[f"{s.name}:{o.method}:{o.path}" for s, o in CASES])
@@ -118,4 +122,7 @@ def test_fast_validation_agrees_with_openapi_core(spec: SpecFile, operation: Any
         assert reference_ok == fast_ok, f"openapi-core {'accepts' if reference_ok else 'rejects'}, " \
             f"fast path {'accepts' if fast_ok else 'rejects'}: {detail}"
 
-    check()
+    try:
+        check()
+    except Unsatisfiable:
+        pytest.skip("no invalid request of this operation can be sent over HTTP (only path parameters)")

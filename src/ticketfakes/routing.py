@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .call import MiB, Call, read_body
+from .call import Call, MiB, read_body
 from .core.idempotency import IN_FLIGHT, StoredResponse
 from .core.journal import Entry, preview
 from .core.problems import Conflict, Problem, TooManyRequests, problem_for_status
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .state import State
 
 Handler = Callable[[Call], "Response | Awaitable[Response]"]
-Guard = Callable[[Call], "None | Awaitable[None]"]
+Guard = Callable[[Call], "Awaitable[None] | None"]
 
 
 @dataclass

@@ -93,6 +93,7 @@ class _Parameter:
     kind: str | None
     item_kind: str | None
     explode: bool
+    allow_empty: bool
     validator: Any
 
     def read(self, source: Any) -> tuple[bool, Any]:
@@ -110,6 +111,9 @@ class _Parameter:
         value = source.get(self.name)
         if value is None:
             return False, None
+        if value == "" and self.location == "query" and not self.allow_empty:
+            # openapi-core refuses `?name=` unless the parameter sets allowEmptyValue
+            raise ValueError("must not be empty")
         return True, _cast_scalar(self.kind, value)
 
 
@@ -125,6 +129,7 @@ def _parameter(spec: dict[str, Any]) -> _Parameter:
         kind=_schema_type(schema),
         item_kind=_schema_type(items),
         explode=bool(spec.get("explode", style == "form")),
+        allow_empty=bool(spec.get("allowEmptyValue", False)),
         validator=_compile(schema),
     )
 
@@ -160,8 +165,9 @@ class RequestValidator:
             for param in group:
                 try:
                     present, value = param.read(source)
-                except ValueError:
-                    fields.setdefault(param.name, []).append(f"invalid {param.kind or 'value'}")
+                except ValueError as exc:
+                    reason = str(exc) if str(exc) == "must not be empty" else f"invalid {param.kind or 'value'}"
+                    fields.setdefault(param.name, []).append(reason)
                     continue
                 if not present:
                     if param.required:

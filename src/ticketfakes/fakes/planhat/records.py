@@ -1,0 +1,280 @@
+"""Planhat's stored records and their JSON form: tickets, companies, end users, ObjectIds, dates.
+
+Kept apart from the rules in `model.py`: this is how one record looks, that is what a request may do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ...core.clock import Clock
+
+OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+# Deliberately loose: Planhat accepts any address of the form local@domain.tld.
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Plain optional text fields: posted as a string, or null to clear them.
+TEXT_FIELDS = ("source", "title", "description", "url", "type", "severity", "product", "status")
+
+# JSON name -> attribute, in the order the API returns a ticket's keys.
+JSON_TO_ATTR = {
+    "_id": "id",
+    "source": "source",
+    "sourceId": "source_id",
+    "email": "email",
+    "companyExternalId": "company_external_id",
+    "companyId": "company_id",
+    "companyName": "company_name",
+    "endUserId": "end_user_id",
+    "title": "title",
+    "description": "description",
+    "url": "url",
+    "tags": "tags",
+    "type": "type",
+    "severity": "severity",
+    "product": "product",
+    "timeSpent": "time_spent",
+    "status": "status",
+    "custom": "custom",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+}
+_ITEMS = tuple(JSON_TO_ATTR.items())
+
+
+def iso_ms(dt: datetime) -> str:
+    """UTC, millisecond precision, `Z`: the one form the fake returns, so string order is time order."""
+    return (
+        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
+        f".{dt.microsecond // 1000:03d}Z"
+    )
+
+
+def iso_from_ms(ms: int) -> str:
+    return iso_ms(_EPOCH + timedelta(milliseconds=ms))
+
+
+def normalize_date(value: Any) -> str | None:
+    """Any ISO-8601 date or date-time -> `YYYY-MM-DDTHH:MM:SS.mmmZ`; None when it is not one.
+
+    A value without an offset is read as UTC, as Planhat stores dates in UTC.
+    """
+    if not isinstance(value, str):
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip())
+        dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    return iso_ms(dt)
+
+
+def fixture_object_id(kind: str, key: str) -> str:
+    """Stable ids for fixture records, so docs and tests can name them across resets."""
+    return hashlib.sha1(f"{kind}:{key}".encode()).hexdigest()[:24]
+
+
+class ObjectIds:
+    """Mongo-style ObjectIds: 4-byte seconds (fake clock), 5 random bytes, 3-byte counter, as hex."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._random = secrets.token_bytes(5).hex()
+        self._counter = secrets.randbelow(1 << 24)
+
+    def next(self) -> str:
+        self._counter = (self._counter + 1) & 0xFFFFFF
+        seconds = (self._clock.now_ms() // 1000) & 0xFFFFFFFF
+        return f"{seconds:08x}{self._random}{self._counter:06x}"
+
+
+@dataclass(slots=True)
+class Company:
+    id: str
+    name: str
+    external_id: str | None
+
+
+@dataclass(slots=True)
+class EndUser:
+    id: str
+    email: str
+    company_id: str
+    name: str | None
+
+
+@dataclass(slots=True)
+class Ticket:
+    """One stored ticket; None means "absent" (the key is left out of the JSON)."""
+
+    id: str
+    source_id: str
+    email: str
+    company_id: str
+    company_name: str
+    end_user_id: str
+    created_at: str
+    updated_at: str
+    company_external_id: str | None = None
+    source: str | None = None
+    title: str | None = None
+    description: str | None = None
+    url: str | None = None
+    tags: tuple[str, ...] | None = None
+    type: str | None = None
+    severity: str | None = None
+    product: str | None = None
+    time_spent: int | float | None = None
+    status: str | None = None
+    custom: dict[str, Any] | None = None
+
+    def clone(self) -> Ticket:
+        return replace(self, custom=dict(self.custom) if self.custom is not None else None)
+
+    def same_content(self, other: Ticket) -> bool:
+        """Equal in everything but `updatedAt` (which a real change moves, and nothing else)."""
+        saved = other.updated_at
+        other.updated_at = self.updated_at
+        try:
+            return self == other
+        finally:
+            other.updated_at = saved
+
+    def email_key(self) -> str:
+        return self.email.lower()
+
+    def to_json(self, fields: frozenset[str] | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, attr in _ITEMS:
+            if fields is not None and name not in fields:
+                continue
+            value = getattr(self, attr)
+            if value is None:
+                continue
+            if attr == "tags":
+                value = list(value)
+            elif attr == "custom":
+                value = copy_json(value)
+            out[name] = value
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any, where: str) -> Ticket:
+        """A dumped ticket back into a record; ValueError names the bad key."""
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: expected an object")
+        unknown = set(data) - set(JSON_TO_ATTR)
+        if unknown:
+            raise ValueError(f"{where}.{sorted(unknown)[0]}: unknown field")
+        values: dict[str, Any] = {}
+        for name, attr in _ITEMS:
+            value = data.get(name)
+            if value is None:
+                continue
+            if attr == "tags":
+                if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+                    raise ValueError(f"{where}.tags: expected a list of strings")
+                value = tuple(value)
+            elif attr == "custom":
+                if not isinstance(value, dict):
+                    raise ValueError(f"{where}.custom: expected an object")
+                value = copy_json(value)
+            elif attr == "time_spent":
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError(f"{where}.timeSpent: expected a number")
+            elif not isinstance(value, str):
+                raise ValueError(f"{where}.{name}: expected a string")
+            if attr in ("created_at", "updated_at"):
+                value = normalize_date(value)
+                if value is None:
+                    raise ValueError(f"{where}.{name}: expected an ISO-8601 date")
+            values[attr] = value
+        for name in ("_id", "sourceId", "email", "companyId", "companyName", "endUserId", "createdAt",
+                     "updatedAt"):
+            if JSON_TO_ATTR[name] not in values:
+                raise ValueError(f"{where}.{name}: required")
+        if not OBJECT_ID.match(values["id"]):
+            raise ValueError(f"{where}._id: expected 24 hex digits")
+        return cls(**values)
+
+
+_MISSING = object()
+
+
+def field_value(ticket: Ticket, path: str) -> Any:
+    """The value a sort names: a top-level field, or `custom.<name>`; `_MISSING` when absent."""
+    top, _, rest = path.partition(".")
+    attr = JSON_TO_ATTR.get(top)
+    if attr is None:
+        return _MISSING
+    value = getattr(ticket, attr)
+    if rest:
+        value = value.get(rest) if isinstance(value, dict) else None
+    return _MISSING if value is None else value
+
+
+def sort_key(value: Any) -> tuple[int, Any]:
+    """Makes values of mixed types comparable: numbers < strings < anything else (by its repr)."""
+    if isinstance(value, bool):
+        return (0, int(value))
+    if isinstance(value, int | float):
+        return (0, value)
+    if isinstance(value, str):
+        return (1, value)
+    return (2, repr(value))
+
+
+def sort_tickets(tickets: list[Ticket], path: str, descending: bool) -> list[Ticket]:
+    """Stable sort on one field; tickets without it come last in either direction."""
+    present: list[tuple[tuple[int, Any], Ticket]] = []
+    missing: list[Ticket] = []
+    for ticket in tickets:
+        value = field_value(ticket, path)
+        if value is _MISSING:
+            missing.append(ticket)
+        else:
+            present.append((sort_key(value), ticket))
+    # reverse=True keeps equal keys in their original (creation) order: Python's sort stays stable.
+    present.sort(key=lambda pair: pair[0], reverse=descending)
+    return [ticket for _, ticket in present] + missing
+
+
+def apply_fields(ticket: Ticket, item: dict[str, Any]) -> None:
+    """Copy the posted plain fields onto `ticket`: a field left out stays, an explicit null clears it."""
+    for name in TEXT_FIELDS:
+        if name in item:
+            setattr(ticket, name, item[name] if isinstance(item[name], str) else None)
+    if "tags" in item:
+        tags = item["tags"]
+        ticket.tags = tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else None
+    if "timeSpent" in item:
+        spent = item["timeSpent"]
+        ticket.time_spent = spent if isinstance(spent, int | float) and not isinstance(spent, bool) else None
+    if "custom" in item:
+        custom = item["custom"]
+        if not isinstance(custom, dict):
+            ticket.custom = None
+            return
+        # Custom fields merge key by key, like Planhat's `custom.<name>` updates; null removes one key.
+        merged = dict(ticket.custom or {})
+        for key, value in custom.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = copy_json(value)
+        ticket.custom = merged or None
+
+
+def copy_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) for v in value]
+    return value
