@@ -11,6 +11,8 @@ import pytest
 
 from ticketfakes.pytest_plugin import Fakes
 
+pytest_plugins = ["pytester"]
+
 TALQUE_AUTH = {"X-TQ-CLIENT-ID": "demo-client", "X-TQ-SECRET": "demo-secret"}
 OTHER_TALQUE_AUTH = {"X-TQ-CLIENT-ID": "other-client", "X-TQ-SECRET": "other-secret"}
 GOMRY_WRITE = {"X-API-KEY": "gk_demo_write"}

@@ -40,7 +40,10 @@ def talque_error(problem: Problem) -> dict[str, Any]:
 
 
 def gomry_error(problem: Problem) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": problem.message}
+    message = problem.message
+    if problem.fields and message.startswith("Validation failed"):
+        message = "Validation failed"  # Gomry's exact wording; `details.fieldErrors` carries the specifics
+    body: dict[str, Any] = {"error": message}
     if problem.fields:
         body["details"] = {"fieldErrors": problem.fields}
     body.update(problem.extra)

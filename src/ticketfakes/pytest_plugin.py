@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -46,7 +47,8 @@ def ticketfakes_server(pytestconfig: pytest.Config) -> Iterator[Fakes]:
         return
     from .server import ServedProcess
 
-    with ServedProcess(pytestconfig.getoption("ticketfakes_fixtures")) as served:
+    fixtures = pytestconfig.getoption("ticketfakes_fixtures")
+    with ServedProcess(Path(fixtures).resolve() if fixtures else None) as served:
         admin = Admin(served.url)
         yield Fakes(served.url, admin)
         admin.close()

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from ..call import Call
+from ..core.faults import FaultRule
 from ..core.problems import BadRequest
 from ..errors import admin_error
 from ..fixtures import FixtureError
@@ -49,6 +50,59 @@ def vendor(state: State) -> Vendor:
             state.clock.advance(body["advance_ms"])
         return json_response(state.clock.snapshot())
 
+    def list_requests(call: Call) -> Response:
+        query = call.query
+        entries = state.journal.query(
+            vendor=query.get("vendor"),
+            method=query.get("method"),
+            path=query.get("path"),
+            status=query.get("status"),
+            limit=query.get("limit", 100),
+        )
+        return json_response({"requests": [entry.as_dict() for entry in entries]})
+
+    def clear_requests(call: Call) -> Response:
+        state.journal.clear()
+        return json_response({"cleared": True})
+
+    def gomry_outbox(call: Call) -> Response:
+        return json_response({"messages": state.backend("gomry").outbox()})
+
+    def talque_profiles(call: Call) -> Response:
+        return json_response({"profiles": state.backend("talque").profiles(call.path_params["orgId"])})
+
+    def talque_check_in(call: Call) -> Response:
+        body = call.body or {}
+        model = state.backend("talque").check_in(
+            call.path_params["orgId"], call.path_params["orgTicketId"], body.get("at_ms")
+        )
+        return json_response(model)
+
+    def talque_check_in_reset(call: Call) -> Response:
+        model = state.backend("talque").reset_check_ins(call.path_params["orgId"], call.path_params["orgTicketId"])
+        return json_response(model)
+
+    def faults_body() -> dict[str, Any]:
+        return {"rules": [rule.as_dict() for rule in state.faults.rules]}
+
+    def get_faults(call: Call) -> Response:
+        return json_response(faults_body())
+
+    def put_faults(call: Call) -> Response:
+        state.faults.replace([FaultRule(**rule) for rule in call.body["rules"]])
+        return json_response(faults_body())
+
+    def clear_faults(call: Call) -> Response:
+        state.faults.clear()
+        return json_response(faults_body())
+
+    def get_rate_limits(call: Call) -> Response:
+        return json_response(state.rate_limits.enabled)
+
+    def put_rate_limits(call: Call) -> Response:
+        state.rate_limits.enabled.update(call.body)
+        return json_response(state.rate_limits.enabled)
+
     return Vendor(
         name="admin",
         prefix="/_admin",
@@ -61,5 +115,16 @@ def vendor(state: State) -> Vendor:
             Endpoint("GET", "/state/{vendor}", dump_vendor),
             Endpoint("GET", "/clock", get_clock),
             Endpoint("POST", "/clock", set_clock),
+            Endpoint("GET", "/requests", list_requests),
+            Endpoint("DELETE", "/requests", clear_requests),
+            Endpoint("GET", "/gomry/outbox", gomry_outbox),
+            Endpoint("GET", "/talque/orgs/{orgId}/profiles", talque_profiles),
+            Endpoint("POST", "/talque/orgs/{orgId}/tickets/{orgTicketId}/check-ins", talque_check_in),
+            Endpoint("POST", "/talque/orgs/{orgId}/tickets/{orgTicketId}/check-in-reset", talque_check_in_reset),
+            Endpoint("GET", "/faults", get_faults),
+            Endpoint("PUT", "/faults", put_faults),
+            Endpoint("DELETE", "/faults", clear_faults),
+            Endpoint("GET", "/rate-limits", get_rate_limits),
+            Endpoint("PUT", "/rate-limits", put_rate_limits),
         ],
     )

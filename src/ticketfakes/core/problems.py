@@ -86,4 +86,6 @@ def problem_for_status(status: int, message: str) -> Problem:
     """A problem with an arbitrary status (fault injection forces any status)."""
     problem = Problem(message, code=f"http_{status}")
     problem.status = status
+    if status in (429, 503):
+        problem.headers = {"Retry-After": "1"}  # clients back off on these; tell them for how long
     return problem

@@ -1,0 +1,281 @@
+"""talque's state and its indexes, built from fixtures or from a dump, and dumped back.
+
+A whole `TalqueState` is built before it replaces the backend's, so a bad fixture or dump never leaves
+half a state behind. The indexes keep list and read at O(page): tickets by (org, provider, extTicketId),
+by orgTicketId, and in creation order per (org, provider) and per (org, provider, profile).
+"""
+
+from __future__ import annotations
+
+import secrets
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from typing import Any
+
+from ...core.ids import new_id
+from ...fixtures import Section
+from .mapping import (
+    ORDER_PERSON_FIELDS,
+    Client,
+    Org,
+    PurchaseOrder,
+    TicketRecord,
+    TicketType,
+    email_key,
+)
+
+DEFAULT_COURSE = "on-site"
+
+
+@dataclass(slots=True)
+class Profile:
+    id: str
+    org_id: str
+    email: str  # the spelling first seen; matching is case-insensitive
+
+
+class SeqIndex:
+    """Tickets sorted by creation sequence number: O(log n + limit) pages between two sequence numbers."""
+
+    __slots__ = ("items", "seqs")
+
+    def __init__(self) -> None:
+        self.seqs: list[int] = []
+        self.items: list[TicketRecord] = []
+
+    def add(self, record: TicketRecord) -> None:
+        if not self.seqs or record.seq > self.seqs[-1]:
+            self.seqs.append(record.seq)
+            self.items.append(record)
+            return
+        # Only a ticket moving into a profile lands in the middle.
+        at = bisect_left(self.seqs, record.seq)
+        self.seqs.insert(at, record.seq)
+        self.items.insert(at, record)
+
+    def remove(self, record: TicketRecord) -> None:
+        at = bisect_left(self.seqs, record.seq)
+        if at < len(self.seqs) and self.seqs[at] == record.seq:
+            del self.seqs[at]
+            del self.items[at]
+
+    def page(self, after: int, high: int, limit: int) -> tuple[list[TicketRecord], bool]:
+        """Up to `limit` tickets with after < seq <= high, and whether more such tickets follow."""
+        start = bisect_right(self.seqs, after)
+        stop = bisect_right(self.seqs, high)
+        end = min(start + limit, stop)
+        return self.items[start:end], end < stop
+
+
+class TalqueState:
+    def __init__(self, clients: list[Client], orgs: list[Org], cursor_secret: bytes | None = None) -> None:
+        self.clients = {client.id: client for client in clients}
+        self.orgs = {org.id: org for org in orgs}
+        # Part of the state (dumped), so cursors handed out before a dump still work after its restore.
+        self.cursor_secret = cursor_secret if cursor_secret is not None else secrets.token_bytes(16)
+        self.seq = 0
+        self.tickets: dict[tuple[str, str, str], TicketRecord] = {}
+        self.by_org_ticket_id: dict[str, TicketRecord] = {}
+        self.order: dict[tuple[str, str], SeqIndex] = {}
+        self.profile_order: dict[tuple[str, str, str], SeqIndex] = {}
+        self.profiles: dict[str, dict[str, Profile]] = {org.id: {} for org in orgs}
+        self.profile_by_id: dict[str, Profile] = {}
+        self.orders: dict[tuple[str, str, str], PurchaseOrder] = {}
+
+    # -- mutation helpers (the backend holds the lock) ---------------------------------------------
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def add_ticket(self, record: TicketRecord) -> None:
+        self.tickets[(record.org_id, record.provider, record.ticket_id)] = record
+        self.by_org_ticket_id[record.org_ticket_id] = record
+        self.order.setdefault((record.org_id, record.provider), SeqIndex()).add(record)
+        self.set_profile(record, self.profile_for(record.org_id, record.posted.email, None))
+
+    def profile_for(self, org_id: str, email: str | None, profile_id: str | None) -> str | None:
+        """The id of the holder's profile in the org, creating it for an e-mail seen the first time."""
+        key = email_key(email)
+        if email is None or key is None:
+            return None
+        by_email = self.profiles.setdefault(org_id, {})
+        profile = by_email.get(key)
+        if profile is None:
+            profile = Profile(profile_id or new_id("prf_"), org_id, email)
+            by_email[key] = profile
+            self.profile_by_id[profile.id] = profile
+        return profile.id
+
+    def set_profile(self, record: TicketRecord, profile_id: str | None) -> None:
+        """Moves the ticket between profile indexes; a new record arrives with profile_id None."""
+        if record.profile_id == profile_id:
+            return
+        if record.profile_id is not None:
+            old = self.profile_order.get((record.org_id, record.provider, record.profile_id))
+            if old is not None:
+                old.remove(record)
+        record.profile_id = profile_id
+        if profile_id is not None:
+            self.profile_order.setdefault((record.org_id, record.provider, profile_id), SeqIndex()).add(
+                record
+            )
+
+    # -- dump --------------------------------------------------------------------------------------
+    def dump(self) -> dict[str, Any]:
+        return {
+            "cursor_secret": self.cursor_secret.hex(),
+            "seq": self.seq,
+            "clients": [
+                {
+                    "id": c.id,
+                    "secret": c.secret,
+                    "provider": c.provider,
+                    "orgs": sorted(c.orgs),
+                    "is_test": c.is_test,
+                }
+                for c in self.clients.values()
+            ],
+            "orgs": [_dump_org(org) for org in self.orgs.values()],
+            "profiles": [
+                {"id": p.id, "org_id": p.org_id, "email": p.email}
+                for by_email in self.profiles.values()
+                for p in by_email.values()
+            ],
+            "purchase_orders": [
+                {
+                    "id": o.id,
+                    "org_id": o.org_id,
+                    "provider": o.provider,
+                    "ext_purchase_id": o.ext_id,
+                    "person": dict(zip(ORDER_PERSON_FIELDS, o.person, strict=True)),
+                    "ctime": o.ctime,
+                    "mtime": o.mtime,
+                }
+                for o in self.orders.values()
+            ],
+            "tickets": [_dump_ticket(r) for r in sorted(self.tickets.values(), key=lambda r: r.seq)],
+        }
+
+
+def _dump_org(org: Org) -> dict[str, Any]:
+    return {
+        "id": org.id,
+        "name": org.name,
+        "default_course": org.default_course,
+        "ticket_types": [
+            {"id": t.id, "category": t.category, "course": t.course, "vip": t.vip}
+            for t in org.ticket_types.values()
+        ],
+        "sessions": [{"id": k, "ext_id": v} for k, v in org.sessions.items()],
+        "vendors": [{"id": k, "ext_id": v} for k, v in org.vendors.items()],
+    }
+
+
+def _dump_ticket(r: TicketRecord) -> dict[str, Any]:
+    return {
+        "seq": r.seq,
+        "org_id": r.org_id,
+        "org_ticket_id": r.org_ticket_id,
+        "provider": r.provider,
+        "ticket_id": r.ticket_id,
+        "ctime": r.ctime,
+        "mtime": r.mtime,
+        "is_test": r.is_test,
+        "posted": r.posted.as_body(),
+        "purchase_order_id": r.purchase_order_id,
+        "ext_purchase_order_id": r.ext_purchase_order_id,
+        "purchaser": dict(zip(ORDER_PERSON_FIELDS, r.purchaser, strict=True)) if r.purchaser else None,
+        "check_ins": list(r.check_ins),
+        "is_check_in_reset": r.is_check_in_reset,
+        "main_id": r.main_id,
+    }
+
+
+# -- building: shared by fixtures and restore ------------------------------------------------------
+def make_org(
+    org_id: str,
+    name: str | None,
+    default_course: str,
+    ticket_types: list[TicketType],
+    sessions: list[tuple[str, str | None]],
+    vendors: list[tuple[str, str | None]],
+) -> Org:
+    """Raises ValueError naming the first duplicate id."""
+    types: dict[str, TicketType] = {}
+    for t in ticket_types:
+        if t.id in types:
+            raise ValueError(f"duplicate ticket type {t.id!r}")
+        types[t.id] = t
+    maps: list[tuple[dict[str, str | None], dict[str, str]]] = []
+    for kind, pairs in (("session", sessions), ("vendor", vendors)):
+        by_id: dict[str, str | None] = {}
+        by_ext: dict[str, str] = {}
+        for item_id, ext_id in pairs:
+            if item_id in by_id:
+                raise ValueError(f"duplicate {kind} id {item_id!r}")
+            if ext_id is not None and ext_id in by_ext:
+                raise ValueError(f"duplicate {kind} ext_id {ext_id!r}")
+            by_id[item_id] = ext_id
+            if ext_id is not None:
+                by_ext[ext_id] = item_id
+        maps.append((by_id, by_ext))
+    (session_ids, session_ext), (vendor_ids, vendor_ext) = maps
+    return Org(org_id, name, default_course, types, session_ids, vendor_ids, session_ext, vendor_ext)
+
+
+def state_from_fixture(section: Section | None) -> TalqueState:
+    """Raises FixtureError naming the bad key."""
+    if section is None or not section.keys():
+        return TalqueState([], [])
+    section.only("clients", "orgs")
+    orgs: list[Org] = []
+    for sec in section.list("orgs", []):
+        sec.only("id", "name", "default_course", "ticket_types", "sessions", "vendors")
+        default_course = sec.str("default_course", DEFAULT_COURSE)
+        types = []
+        for t in sec.list("ticket_types", []):
+            t.only("id", "category", "course", "vip")
+            types.append(
+                TicketType(
+                    t.str("id"), t.str("category"), t.str("course", default_course), t.bool("vip", False)
+                )
+            )
+        pairs: dict[str, list[tuple[str, str | None]]] = {}
+        for key in ("sessions", "vendors"):
+            pairs[key] = []
+            for item in sec.list(key, []):
+                item.only("id", "ext_id")
+                pairs[key].append((item.str("id"), item.str("ext_id", None)))
+        try:
+            org = make_org(
+                sec.str("id"),
+                sec.str("name", None),
+                default_course,
+                types,
+                pairs["sessions"],
+                pairs["vendors"],
+            )
+        except ValueError as exc:
+            raise sec.fail(str(exc)) from None
+        if any(o.id == org.id for o in orgs):
+            raise sec.fail(f"duplicate org id {org.id!r}", "id")
+        orgs.append(org)
+    known = {o.id for o in orgs}
+    clients: list[Client] = []
+    for sec in section.list("clients", []):
+        sec.only("id", "secret", "provider", "orgs", "is_test")
+        client_orgs = sec.str_list("orgs", [])
+        for org_id in client_orgs:
+            if org_id not in known:
+                raise sec.fail(f"unknown org {org_id!r}", "orgs")
+        client = Client(
+            sec.str("id"),
+            sec.str("secret"),
+            sec.str("provider"),
+            frozenset(client_orgs),
+            sec.bool("is_test", False),
+        )
+        if any(c.id == client.id for c in clients):
+            raise sec.fail(f"duplicate client id {client.id!r}", "id")
+        clients.append(client)
+    return TalqueState(clients, orgs)

@@ -1,0 +1,51 @@
+"""The pytest plugin as a user meets it: a fresh suite that only installs ticketfakes."""
+
+from __future__ import annotations
+
+import pytest
+
+USER_SUITE = '''
+import httpx
+
+def test_first_creates(ticketfakes):
+    r = httpx.post(ticketfakes.base_url("gomry") + "/events/evt_small/attendees",
+                   headers={"X-API-KEY": "gk_demo_write"},
+                   json={"ticket_class_id": "tc_small", "contact": {"email": "a@example.com"}, "quantity": 3})
+    assert r.status_code == 201
+
+def test_second_sees_a_fresh_state(ticketfakes):
+    r = httpx.get(ticketfakes.base_url("gomry") + "/events/evt_small/attendees",
+                  headers={"X-API-KEY": "gk_demo_write"})
+    assert r.json()["pagination"]["total"] == 0
+
+def test_admin_client(ticketfakes):
+    assert ticketfakes.admin.freeze()["frozen"] is True
+'''
+
+
+def test_plugin_starts_the_server_and_resets_between_tests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=USER_SUITE)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+
+
+def test_plugin_uses_a_running_server(pytester: pytest.Pytester, ticketfakes_server) -> None:
+    pytester.makepyfile(test_user=USER_SUITE)
+    result = pytester.runpytest_subprocess(
+        "-q", "-p", "no:cacheprovider", f"--ticketfakes-url={ticketfakes_server.url}"
+    )
+    result.assert_outcomes(passed=3)
+
+
+def test_plugin_loads_another_fixture_file(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", fixtures="gomry:\n  orgs:\n    - id: o\n      api_keys:\n        - key: k\n"
+                      "          scopes: {events: read}\n")
+    pytester.makepyfile(test_user='''
+import httpx
+def test_custom_key(ticketfakes):
+    assert httpx.get(ticketfakes.base_url("gomry") + "/events", headers={"X-API-KEY": "k"}).status_code == 200
+    assert httpx.get(ticketfakes.base_url("gomry") + "/events",
+                     headers={"X-API-KEY": "gk_demo_write"}).status_code == 401
+''')
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "--ticketfakes-fixtures=fixtures.yaml")
+    result.assert_outcomes(passed=1)
