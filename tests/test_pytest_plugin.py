@@ -49,3 +49,18 @@ def test_custom_key(ticketfakes):
 ''')
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "--ticketfakes-fixtures=fixtures.yaml")
     result.assert_outcomes(passed=1)
+
+
+README_EXAMPLE_MARKER = "def test_checkout_books_two_seats(ticketfakes):"
+
+
+def test_the_readme_example_runs(pytester: pytest.Pytester) -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```python\n", readme.index("## In your own pytest suite")) + len("```python\n")
+    example = readme[start : readme.index("```", start)]
+    assert README_EXAMPLE_MARKER in example
+    pytester.makepyfile(test_readme=example)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

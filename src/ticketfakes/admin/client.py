@@ -39,5 +39,29 @@ class Admin:
     def freeze(self, frozen: bool = True) -> dict[str, Any]:
         return self._call("POST", "/clock", json={"frozen": frozen})
 
+    def requests(self, **filters: Any) -> list[dict[str, Any]]:
+        """The journal, newest first; filters: vendor, method, path, status, limit."""
+        return self._call("GET", "/requests", params=filters)["requests"]
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/requests")
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/gomry/outbox")["messages"]
+
+    def profiles(self, org_id: str) -> list[dict[str, str]]:
+        return self._call("GET", f"/talque/orgs/{org_id}/profiles")["profiles"]
+
+    def check_in(self, org_id: str, org_ticket_id: str, at_ms: int | None = None) -> dict[str, Any]:
+        body = {} if at_ms is None else {"at_ms": at_ms}
+        return self._call("POST", f"/talque/orgs/{org_id}/tickets/{org_ticket_id}/check-ins", json=body)
+
+    def faults(self, *rules: dict[str, Any]) -> list[dict[str, Any]]:
+        """Replace every fault rule (none: clear them)."""
+        return self._call("PUT", "/faults", json={"rules": list(rules)})["rules"]
+
+    def rate_limits(self, **enabled: bool) -> dict[str, bool]:
+        return self._call("PUT", "/rate-limits", json=enabled)
+
     def close(self) -> None:
         self.http.close()
