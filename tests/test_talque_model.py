@@ -58,31 +58,40 @@ def spec_schema(name: str) -> dict[str, Any]:
     return deref(spec["components"]["schemas"][name], spec)
 
 
-def assert_model(model: dict[str, Any] | None) -> None:
+@cache
+def validator(kind: str, fast: bool = False) -> Any:
+    """jsonschema (the reference) by default; jsonschema-rs where the state machine needs speed."""
+    schema = spec_schema("WebhookResult") if kind == "webhook" else published()[kind]
+    if fast:
+        return jsonschema_rs.validator_for(schema, validate_formats=False)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def assert_model(model: dict[str, Any] | None, fast: bool = False) -> None:
     """Valid per the published schema, and nothing beyond the published properties."""
-    schema = published()["model"]
-    jsonschema.Draft202012Validator(schema).validate(model)
+    validator("model", fast).validate(model)
     if model is not None:
-        assert set(model) == set(schema["properties"])
-        assert set(model["holder"]) == set(schema["properties"]["holder"]["properties"])
+        properties = published()["model"]["properties"]
+        assert set(model) == set(properties)
+        assert set(model["holder"]) == set(properties["holder"]["properties"])
 
 
-def assert_webhook_body(body: dict[str, Any]) -> None:
-    jsonschema.Draft202012Validator(spec_schema("WebhookResult")).validate(body)
+def assert_webhook_body(body: dict[str, Any], fast: bool = False) -> None:
+    validator("webhook", fast).validate(body)
     for result in body["ticketById"].values():
-        assert_model(result["model"])
+        assert_model(result["model"], fast)
 
 
 def assert_read_body(body: dict[str, Any]) -> None:
-    jsonschema.Draft202012Validator(published()["read"]).validate(body)
+    validator("read").validate(body)
     for result in body["ticketById"].values():
         assert_model(result["model"])
 
 
-def assert_list_body(body: dict[str, Any]) -> None:
-    jsonschema.Draft202012Validator(published()["list"]).validate(body)
+def assert_list_body(body: dict[str, Any], fast: bool = False) -> None:
+    validator("list", fast).validate(body)
     for model in body["tickets"]:
-        assert_model(model)
+        assert_model(model, fast)
     assert body["more"] == (body["cursor"] is not None)
 
 
@@ -92,6 +101,12 @@ def talque_section(mutate: Any = None) -> Section:
     if mutate is not None:
         mutate(data)
     return Section(yaml.compose(yaml.safe_dump(data)), "talque")
+
+
+@cache
+def shared_section() -> Section:
+    """Built once (a Section is read-only): the state machine makes a backend per example."""
+    return talque_section(add_shared_client)
 
 
 def add_shared_client(data: dict[str, Any]) -> None:
@@ -110,7 +125,8 @@ def make_backend(mutate: Any = None) -> TalqueBackend:
     clock = Clock()
     clock.set(T0)
     clock.freeze(True)
-    return TalqueBackend.from_fixture(talque_section(mutate), clock)
+    section = shared_section() if mutate is add_shared_client else talque_section(mutate)
+    return TalqueBackend.from_fixture(section, clock)
 
 
 @pytest.fixture
@@ -130,9 +146,10 @@ def post(
     order: dict[str, Any] | None = None,
     who: str = "demo",
     org: str = "org-demo",
+    fast: bool = False,
 ) -> dict[str, Any]:
     body = backend.upsert_tickets(org, client(backend, who), list(tickets), order)
-    assert_webhook_body(body)
+    assert_webhook_body(body, fast)
     return body
 
 
@@ -200,9 +217,7 @@ def test_spec_examples_match_their_schemas() -> None:
 def test_enforced_patterns_agree_between_python_and_rust(name: str, data: st.DataObject) -> None:
     schema = spec_schema("WebhookTicket")["properties"][name]
     pattern = schema["pattern"]
-    value = data.draw(
-        st.one_of(st.from_regex(pattern), st.text(), st.from_regex(pattern).map(lambda s: s + "\n"))
-    )
+    value = data.draw(st.one_of(st.from_regex(pattern), st.text(), st.from_regex(pattern).map(lambda s: s + "\n")))
     python = jsonschema.Draft202012Validator(schema).is_valid(value)
     rust = jsonschema_rs.validator_for(schema, validate_formats=False).is_valid(value)
     assert python == rust, value
@@ -251,9 +266,7 @@ def test_unknown_org_and_forbidden_client(backend: TalqueBackend) -> None:
 
 # -- mapping ---------------------------------------------------------------------------------------
 def test_full_mapping_to_the_json_api_model(backend: TalqueBackend) -> None:
-    body = post(
-        backend, ADA, order={"extPurchaseId": "PO-1", "email": "buyer@example.com", "firstName": "Bo"}
-    )
+    body = post(backend, ADA, order={"extPurchaseId": "PO-1", "email": "buyer@example.com", "firstName": "Bo"})
     assert (body["success"], body["reason"], body["orgId"], body["provider"]) == (
         True,
         "SUCCESS",
@@ -344,12 +357,8 @@ def test_is_test_comes_from_the_client(backend: TalqueBackend) -> None:
         ("extVendorIds", ["ext-keynote"], "UNKNOWN_EXT_VENDOR_ID"),
     ],
 )
-def test_unknown_ids_fail_that_ticket_only(
-    backend: TalqueBackend, field: str, value: list[str], reason: str
-) -> None:
-    body = post(
-        backend, {"extTicketId": "good", "tickets": ["day-pass"]}, {"extTicketId": "bad", field: value}
-    )
+def test_unknown_ids_fail_that_ticket_only(backend: TalqueBackend, field: str, value: list[str], reason: str) -> None:
+    body = post(backend, {"extTicketId": "good", "tickets": ["day-pass"]}, {"extTicketId": "bad", field: value})
     assert body["ticketById"]["bad"] == {"success": False, "reason": reason, "model": None}
     assert body["ticketById"]["good"]["reason"] == "CREATED"
     assert (body["success"], body["reason"]) == (False, "PARTIAL_FAILURE")
@@ -392,14 +401,8 @@ def test_update_keeps_identity_replaces_fields_and_keeps_check_ins(backend: Talq
     assert updated["mtime"] > checked["mtime"] > created["mtime"]  # the clock is frozen: still strictly up
     assert updated["checkIns"] == [T0 - 5]
     # full replace: what the re-post left out is empty now
-    assert (
-        updated["holder"]["firstName"] is None and updated["extEventIds"] == [] and updated["vendorIds"] == []
-    )
-    assert (
-        updated["purchaser"] is None
-        and updated["purchaseOrderId"] is None
-        and updated["categories"] == ["vip"]
-    )
+    assert updated["holder"]["firstName"] is None and updated["extEventIds"] == [] and updated["vendorIds"] == []
+    assert updated["purchaser"] is None and updated["purchaseOrderId"] is None and updated["categories"] == ["vip"]
     assert len(page_all(backend)) == 1
 
 
@@ -408,11 +411,7 @@ def test_identical_repost_is_unchanged_even_later(backend: TalqueBackend) -> Non
     first = post(backend, ADA, order=order)
     backend.clock.advance(60_000)
     again = post(backend, dict(reversed(list(ADA.items()))), order=dict(order))
-    assert (
-        again["ticketById"]["T-1"]["reason"] == "UNCHANGED"
-        and again["success"]
-        and again["reason"] == "SUCCESS"
-    )
+    assert again["ticketById"]["T-1"]["reason"] == "UNCHANGED" and again["success"] and again["reason"] == "SUCCESS"
     assert model_of(again, "T-1") == model_of(first, "T-1")
     assert again["purchaseOrderId"] == first["purchaseOrderId"]
     # a field the model does not show still counts as content
@@ -451,10 +450,7 @@ def test_purchaser_only_when_emails_differ(backend: TalqueBackend) -> None:
 
 def test_purchase_orders_upsert_per_org_and_provider(backend: TalqueBackend) -> None:
     first = post(backend, {"extTicketId": "a"}, order={"extPurchaseId": "PO-1"})["purchaseOrderId"]
-    assert (
-        first
-        and post(backend, {"extTicketId": "b"}, order={"extPurchaseId": "PO-1"})["purchaseOrderId"] == first
-    )
+    assert first and post(backend, {"extTicketId": "b"}, order={"extPurchaseId": "PO-1"})["purchaseOrderId"] == first
     assert post(backend, {"extTicketId": "c"}, order={"extPurchaseId": "PO-2"})["purchaseOrderId"] != first
     shared = post(backend, {"extTicketId": "a"}, order={"extPurchaseId": "PO-1"}, who="shared")
     assert shared["purchaseOrderId"] != first
@@ -472,10 +468,7 @@ def test_providers_and_orgs_are_isolated(backend: TalqueBackend) -> None:
     assert [t["orgTicketId"] for t in page_all(backend, "shared", "org-other")] == [elsewhere["orgTicketId"]]
     with pytest.raises(Forbidden):
         backend.read("org-demo", client(backend), "shared-shop", ["same"])
-    assert (
-        backend.read("org-demo", client(backend), "demo-shop", ["same"])["ticketById"]["same"]["model"]
-        == mine
-    )
+    assert backend.read("org-demo", client(backend), "demo-shop", ["same"])["ticketById"]["same"]["model"] == mine
 
 
 # -- read ------------------------------------------------------------------------------------------
@@ -485,9 +478,7 @@ def test_read_found_missing_and_duplicates(backend: TalqueBackend) -> None:
     assert_read_body(body)
     assert list(body["ticketById"]) == ["b", "nope", "a"]
     assert body["ticketById"]["nope"] == {"success": False, "reason": "NOT_FOUND", "model": None}
-    assert (
-        body["ticketById"]["a"]["reason"] == "SUCCESS" and body["ticketById"]["a"]["model"]["ticketId"] == "a"
-    )
+    assert body["ticketById"]["a"]["reason"] == "SUCCESS" and body["ticketById"]["a"]["model"]["ticketId"] == "a"
     assert backend.read("org-demo", client(backend), "demo-shop", [])["ticketById"] == {}
     assert len(backend.read("org-demo", client(backend), "demo-shop", ["x"] * 1000)["ticketById"]) == 1
     with pytest.raises(BadRequest) as caught:
@@ -567,9 +558,10 @@ def test_cursor_survives_dump_and_restore_but_not_reset(backend: TalqueBackend) 
     cursor = backend.list("org-demo", client(backend), limit=1)["cursor"]
     dump = backend.dump()
     backend.restore(json.loads(json.dumps(dump)))
-    assert [
-        t["ticketId"] for t in backend.list("org-demo", client(backend), limit=5, cursor=cursor)["tickets"]
-    ] == ["t1", "t2"]
+    assert [t["ticketId"] for t in backend.list("org-demo", client(backend), limit=5, cursor=cursor)["tickets"]] == [
+        "t1",
+        "t2",
+    ]
     backend.reset(talque_section(add_shared_client))
     with pytest.raises(BadRequest):
         backend.list("org-demo", client(backend), cursor=cursor)
@@ -661,12 +653,20 @@ CONTENTS = [
 ]
 
 
+@cache
+def fresh_state() -> dict[str, Any]:
+    return make_backend(add_shared_client).dump()
+
+
 class TalqueMachine(RuleBasedStateMachine):
     """Random interleavings of upserts, check-ins and paging against a plain-dict oracle."""
 
     @initialize()
     def setup(self) -> None:
-        self.backend = make_backend(add_shared_client)
+        self.backend = TalqueBackend(Clock())
+        self.backend.restore(copy.deepcopy(fresh_state()))  # faster than parsing the fixture each time
+        self.backend.clock.set(T0)
+        self.backend.clock.freeze(True)
         self.known: dict[tuple[str, str], dict[str, Any]] = {}  # (who, ext id) -> last model
         self.pager: dict[str, Any] | None = None
 
@@ -682,7 +682,7 @@ class TalqueMachine(RuleBasedStateMachine):
     )
     def upsert(self, who: str, batch: list[tuple[str, int]], advance: int) -> None:
         self.backend.clock.advance(advance)
-        body = post(self.backend, *({"extTicketId": ext, **CONTENTS[c]} for ext, c in batch), who=who)
+        body = post(self.backend, *({"extTicketId": ext, **CONTENTS[c]} for ext, c in batch), who=who, fast=True)
         for ext, c in batch:
             result = body["ticketById"][ext]
             before = self.known.get((who, ext))
@@ -728,10 +728,8 @@ class TalqueMachine(RuleBasedStateMachine):
     def page(self) -> None:
         p = self.pager
         assert p is not None
-        body = self.backend.list(
-            "org-demo", client(self.backend, p["who"]), limit=p["limit"], cursor=p["cursor"]
-        )
-        assert_list_body(body)
+        body = self.backend.list("org-demo", client(self.backend, p["who"]), limit=p["limit"], cursor=p["cursor"])
+        assert_list_body(body, fast=True)
         assert len(body["tickets"]) <= p["limit"] and (body["tickets"] or not body["more"])
         p["seen"] += [t["orgTicketId"] for t in body["tickets"]]
         p["cursor"] = body["cursor"]
@@ -751,5 +749,5 @@ class TalqueMachine(RuleBasedStateMachine):
         assert len(self.backend.dump()["tickets"]) == len(self.known)
 
 
-TalqueMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+TalqueMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
 test_talque_state_machine = TalqueMachine.TestCase

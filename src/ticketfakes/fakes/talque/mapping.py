@@ -78,9 +78,7 @@ class Posted:
 
     def as_body(self) -> dict[str, Any]:
         """The ticket as a webhook body would post it (absent fields left out); used by dump()."""
-        body: dict[str, Any] = {
-            k: v for k, v in zip(PERSON_FIELDS, self.person, strict=True) if v is not None
-        }
+        body: dict[str, Any] = {k: v for k, v in zip(PERSON_FIELDS, self.person, strict=True) if v is not None}
         for key, values in zip(ID_FIELDS, self.id_lists(), strict=True):
             if values:
                 body[key] = list(values)
@@ -238,9 +236,7 @@ def to_model(record: TicketRecord) -> dict[str, Any]:
         "isCheckInReset": record.is_check_in_reset,
         "mainId": record.main_id,
         "holder": _person_model(posted.person, PERSON_FIELDS),
-        "purchaser": (
-            _person_model(record.purchaser, ORDER_PERSON_FIELDS) if record.purchaser is not None else None
-        ),
+        "purchaser": (_person_model(record.purchaser, ORDER_PERSON_FIELDS) if record.purchaser is not None else None),
         "purchaseOrderId": record.purchase_order_id,
         "extPurchaseOrderId": record.ext_purchase_order_id,
         "extSurveyId": None,

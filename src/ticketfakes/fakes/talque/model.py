@@ -108,9 +108,7 @@ class TalqueBackend:
             org = self._tenant(org_id, client)
             _check_batch(tickets)
             now = self.clock.now_ms()
-            order = (
-                self._upsert_order(org_id, client.provider, purchase_order, now) if purchase_order else None
-            )
+            order = self._upsert_order(org_id, client.provider, purchase_order, now) if purchase_order else None
             results: dict[str, dict[str, Any]] = {}
             for body in tickets:
                 posted = posted_from_body(body)
@@ -253,9 +251,7 @@ class TalqueBackend:
             records, more = index.page(after, high, limit) if index is not None else ([], False)
             next_cursor = None
             if more:
-                next_cursor = self._codec.encode(
-                    {"v": CURSOR_VERSION, **scope, "a": records[-1].seq, "h": high}
-                )
+                next_cursor = self._codec.encode({"v": CURSOR_VERSION, **scope, "a": records[-1].seq, "h": high})
             return {
                 "orgId": org_id,
                 "tickets": [to_model(r) for r in records],
@@ -365,6 +361,4 @@ def _check_batch(tickets: Sequence[Mapping[str, Any]]) -> None:
         errors.append(entry)
     if errors:
         # `errors` in `extra` replaces the renderer's list, adding each ticket's extTicketId.
-        raise BadRequest(
-            "Duplicate or missing extTicketId in tickets", fields=fields, extra={"errors": errors}
-        )
+        raise BadRequest("Duplicate or missing extTicketId in tickets", fields=fields, extra={"errors": errors})

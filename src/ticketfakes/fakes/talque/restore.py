@@ -85,8 +85,7 @@ def restore_state(state: Any) -> TalqueState:
     orgs = []
     for o in root.items("orgs"):
         types = [
-            TicketType(t.str("id"), t.str("category"), t.str("course"), t.bool("vip"))
-            for t in o.items("ticket_types")
+            TicketType(t.str("id"), t.str("category"), t.str("course"), t.bool("vip")) for t in o.items("ticket_types")
         ]
         try:
             org = make_org(
@@ -101,9 +100,7 @@ def restore_state(state: Any) -> TalqueState:
             raise o.fail(str(exc)) from None
         orgs.append(org)
     clients = [
-        Client(
-            c.str("id"), c.str("secret"), c.str("provider"), frozenset(c.str_list("orgs")), c.bool("is_test")
-        )
+        Client(c.str("id"), c.str("secret"), c.str("provider"), frozenset(c.str_list("orgs")), c.bool("is_test"))
         for c in root.items("clients")
     ]
     new = TalqueState(clients, orgs, secret)

@@ -116,9 +116,7 @@ class TalqueState:
                 old.remove(record)
         record.profile_id = profile_id
         if profile_id is not None:
-            self.profile_order.setdefault((record.org_id, record.provider, profile_id), SeqIndex()).add(
-                record
-            )
+            self.profile_order.setdefault((record.org_id, record.provider, profile_id), SeqIndex()).add(record)
 
     # -- dump --------------------------------------------------------------------------------------
     def dump(self) -> dict[str, Any]:
@@ -163,8 +161,7 @@ def _dump_org(org: Org) -> dict[str, Any]:
         "name": org.name,
         "default_course": org.default_course,
         "ticket_types": [
-            {"id": t.id, "category": t.category, "course": t.course, "vip": t.vip}
-            for t in org.ticket_types.values()
+            {"id": t.id, "category": t.category, "course": t.course, "vip": t.vip} for t in org.ticket_types.values()
         ],
         "sessions": [{"id": k, "ext_id": v} for k, v in org.sessions.items()],
         "vendors": [{"id": k, "ext_id": v} for k, v in org.vendors.items()],
@@ -236,9 +233,7 @@ def state_from_fixture(section: Section | None) -> TalqueState:
         for t in sec.list("ticket_types", []):
             t.only("id", "category", "course", "vip")
             types.append(
-                TicketType(
-                    t.str("id"), t.str("category"), t.str("course", default_course), t.bool("vip", False)
-                )
+                TicketType(t.str("id"), t.str("category"), t.str("course", default_course), t.bool("vip", False))
             )
         pairs: dict[str, list[tuple[str, str | None]]] = {}
         for key in ("sessions", "vendors"):
