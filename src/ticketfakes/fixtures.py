@@ -15,6 +15,8 @@ import yaml
 DEFAULT_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "default.yaml"
 
 _MISSING = object()
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: faster start-up
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
 def _join(path: str, key: str) -> str:
@@ -92,7 +94,7 @@ class Section:
             return default, None
         if not isinstance(node, yaml.ScalarNode):
             raise self._fail("expected a single value", node, key)
-        return yaml.safe_load(yaml.serialize(node)), node
+        return _CONSTRUCTOR.construct_object(node, deep=True), node
 
     def str(self, key: str, default: Any = _MISSING) -> Any:
         value, node = self._scalar(key, default)
@@ -147,7 +149,7 @@ def load_fixture_file(path: str | Path | None = None) -> Section:
     except UnicodeDecodeError:
         raise FixtureError(f"{file}: fixture file is not UTF-8") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark else ""
