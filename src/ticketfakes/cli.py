@@ -24,6 +24,16 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0..65535, got {port}")
+    return port
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -52,13 +62,29 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def check(args: argparse.Namespace) -> int:
+    from .checks.command import command
+
+    return command(
+        args.vendor,
+        base_url=args.base_url,
+        headers=args.header,
+        params=args.param,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        junit=args.junit,
+        stateful=args.stateful,
+        select=args.only,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ticketfakes", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("serve", help="serve every fake on one port")
     run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    run.add_argument("--port", type=_port, default=8000, help="0 picks a free port")
     run.add_argument("--fixtures", default=None, help="fixture file (default: fixtures/default.yaml)")
     run.add_argument(
         "--validate-responses", action="store_true", help="check every response against the spec (tests)"
@@ -66,6 +92,33 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--log-level", default="warning")
     run.add_argument("--access-log", action="store_true")
     run.set_defaults(func=serve)
+
+    from .checks.vendors import CHOICES
+
+    contract = commands.add_parser(
+        "check",
+        help="check an implementation of a vendor's API against its contract (docs/contract-checks.md)",
+        description="Run the contract checks: schemathesis (every built-in check, fuzzing, stateful links) plus "
+        "the business rules. Exit status 0 only when every check passed.",
+    )
+    contract.add_argument("vendor", choices=CHOICES)
+    contract.add_argument(
+        "--base-url",
+        default=None,
+        help="the vendor's API base URL (for `all`: a ticketfakes server's root); default: the embedded fakes",
+    )
+    contract.add_argument("--header", action="append", default=[], metavar="K=V", help="credential header (repeat)")
+    contract.add_argument("--param", action="append", default=[], metavar="K=V", help="id to use (repeat)")
+    contract.add_argument("--max-examples", type=int, default=25, help="examples per operation and mode (25)")
+    contract.add_argument("--seed", type=int, default=None, help="repeat a run (the summary prints its seed)")
+    contract.add_argument("--junit", default=None, metavar="FILE", help="write JUnit XML for CI systems")
+    contract.add_argument(
+        "--stateful", action=argparse.BooleanOptionalAction, default=True, help="run the OpenAPI-links scenarios"
+    )
+    contract.add_argument(
+        "--only", action="append", default=None, metavar="NAME", help="only this rule, or `rules`/`fuzz`/`stateful`"
+    )
+    contract.set_defaults(func=check)
     return parser
 
 

@@ -17,6 +17,15 @@ ErrorShape = Callable[[Problem], dict[str, Any]]
 
 _FIELD_INDEX = re.compile(r"\.(\d+)(?=\.|$)")
 
+MAX_MESSAGE = 300
+
+
+def short(message: str) -> str:
+    """A message that quotes client input ("No ticket with _id <10k chars>") keeps its start and end."""
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return f"{message[: MAX_MESSAGE // 2]}…{message[-(MAX_MESSAGE // 2):]}"
+
 
 def bracket_path(field: str) -> str:
     """`tickets.2.email` -> `tickets[2].email` (the notation talque's messages use)."""
@@ -24,7 +33,7 @@ def bracket_path(field: str) -> str:
 
 
 def talque_error(problem: Problem) -> dict[str, Any]:
-    body: dict[str, Any] = {"success": False, "reason": problem.code.upper(), "message": problem.message}
+    body: dict[str, Any] = {"success": False, "reason": problem.code.upper(), "message": short(problem.message)}
     if problem.fields:
         errors = []
         for field, messages in problem.fields.items():
@@ -40,7 +49,7 @@ def talque_error(problem: Problem) -> dict[str, Any]:
 
 
 def gomry_error(problem: Problem) -> dict[str, Any]:
-    message = problem.message
+    message = short(problem.message)
     if problem.fields and message.startswith("Validation failed"):
         message = "Validation failed"  # Gomry's exact wording; `details.fieldErrors` carries the specifics
     body: dict[str, Any] = {"error": message}
@@ -51,7 +60,7 @@ def gomry_error(problem: Problem) -> dict[str, Any]:
 
 
 def planhat_error(problem: Problem) -> dict[str, Any]:
-    body: dict[str, Any] = {"message": problem.message}
+    body: dict[str, Any] = {"message": short(problem.message)}
     if problem.fields:
         body["errors"] = [
             {"field": field, "message": message}
@@ -63,7 +72,7 @@ def planhat_error(problem: Problem) -> dict[str, Any]:
 
 
 def admin_error(problem: Problem) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": problem.message}
+    body: dict[str, Any] = {"error": short(problem.message)}
     if problem.fields:
         body["details"] = problem.fields
     body.update(problem.extra)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -12,7 +13,12 @@ class JSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        try:
+            return orjson.dumps(content)
+        except orjson.JSONEncodeError:
+            # orjson stops at 64-bit integers; a client may store a bigger one in a free-form field
+            # (Planhat `custom`), and echoing it back must not be a 500.
+            return json.dumps(content, allow_nan=False, separators=(",", ":")).encode()
 
 
 def json_response(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -69,7 +69,8 @@ def vendor(state: State) -> Vendor:
         error_shape=talque_error,
         endpoints=[
             Endpoint("POST", "/webhook/org/{orgId}/ticket", webhook, guard=webhook_guard),
-            Endpoint("POST", "/api/v1/ticket/read", read, guard=api_guard),
-            Endpoint("POST", "/api/v1/ticket/list", list_tickets, guard=api_guard),
+            # The published spec leaves the body optional, yet orgId lives in it: none sent -> 400.
+            Endpoint("POST", "/api/v1/ticket/read", read, guard=api_guard, body_required=True),
+            Endpoint("POST", "/api/v1/ticket/list", list_tickets, guard=api_guard, body_required=True),
         ],
     )

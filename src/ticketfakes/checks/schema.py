@@ -1,0 +1,168 @@
+"""The vendors' specs as schemathesis schemas aimed at a contract's target, and how a case is sent.
+
+`load_schema` builds the schema (base URL, the in-process app for schemathesis' own probes, and the
+`filter_failure` hook for documented refusals); `call_and_validate` prepares a case (see `safety`),
+sends it through the contract's recording target, notes what it created, and runs every built-in
+schemathesis check plus the ticketfakes response checks (`response_checks`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.core.transport import Response
+
+from ..specs import load_document
+from . import response_checks  # noqa: F401  (registers the ticketfakes checks with schemathesis)
+from .safety import observe, prepare
+
+if TYPE_CHECKING:
+    from schemathesis import Case
+    from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+    from .contract import Contract
+
+
+class Unsendable(Exception):
+    """A generated request that HTTP cannot carry (e.g. a header value outside latin-1)."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A schema-valid request the contract refuses on a rule no JSON Schema states (DESIGN.md)."""
+
+    status: int
+    fields: frozenset[str] | None  # the only fields the error may blame (indexes as `[]`); None: any
+    why: str
+
+
+def _refusal(status: int, fields: str | None, why: str) -> Refusal:
+    return Refusal(status, None if fields is None else frozenset(fields.split()), why)
+
+
+# schemathesis' positive_data_acceptance failure is dropped ONLY for exactly these answers: same operation,
+# same status, an error that blames no other field. Everything else a schema-valid request meets fails.
+REFUSALS: dict[str, dict[str, list[Refusal]]] = {
+    "talque": {
+        "POST /api/v1/ticket/read": [
+            _refusal(400, "body", "no body: the published spec leaves it optional, yet orgId is required in it"),
+            _refusal(400, "ticketIdList", "more than 1000 ids (DESIGN: at most 1000)"),
+        ],
+        "POST /api/v1/ticket/list": [
+            _refusal(400, "body", "no body: the published spec leaves it optional, yet orgId is required in it"),
+            _refusal(400, "limit", "limit outside 1..1000 (DESIGN), which the published spec does not bound"),
+            _refusal(400, "cursor", "a cursor the server never issued"),
+        ],
+    },
+    "talque-webhook": {
+        "POST /webhook/org/{orgId}/ticket": [
+            _refusal(400, "tickets[].extTicketId", "extTicketId repeated within one request (DESIGN: unique)"),
+        ],
+    },
+    "gomry": {
+        "PATCH /events/{eventId}/attendees/{attendeeId}": [
+            _refusal(422, "", "a status transition the workflow forbids (DESIGN), e.g. checked_in -> deleted"),
+        ],
+    },
+    "planhat": {
+        "PUT /tickets": [_refusal(400, "*", "every item failed (unknown _id or e-mail, no sourceId, bad date)")],
+    },
+}
+
+
+def blamed_fields(body: Any) -> set[str] | None:
+    """The fields an error body of any vendor's shape blames (indexes as `[]`); None: not an error body."""
+    if not isinstance(body, dict):
+        return None
+    if "createdErrors" in body:  # Planhat's bulk result, also the body of its all-failed 400
+        return {"*"}
+    if isinstance(body.get("errors"), list):  # talque, Planhat
+        names = {str(entry.get("field")) for entry in body["errors"] if isinstance(entry, dict)}
+    elif isinstance(body.get("details"), dict):  # Gomry
+        names = set(body["details"].get("fieldErrors", body["details"]))
+    elif "error" in body or "message" in body:
+        names = set()
+    else:
+        return None
+    return {re.sub(r"\[\d+\]|\.\d+(?=\.|$)", "[]", name) for name in names}
+
+
+def documented_refusal(vendor: str, case: Case, response: Response) -> Refusal | None:
+    try:
+        fields = blamed_fields(response.json())
+    except ValueError:
+        return None
+    for refusal in REFUSALS.get(vendor, {}).get(case.operation.label, []):
+        if response.status_code == refusal.status and fields is not None and (
+            refusal.fields is None or fields <= refusal.fields
+        ):
+            return refusal
+    return None
+
+
+def load_schema(contract: Contract) -> OpenApiSchema:
+    """The contract's spec, normalised in memory (talque's 3.0.3-with-type-arrays), aimed at its target."""
+    document = load_document(contract.vendor.spec.name)
+    schema = schemathesis.openapi.from_dict(document, config=SchemathesisConfig())
+    schema.config.update(base_url=contract.target.base_url, request_timeout=30)
+    if contract.app is not None:
+        schema.app = contract.app  # schemathesis' own probes (ignored_auth, ...) reach the app in-process
+    vendor = contract.name
+
+    def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
+        from schemathesis.openapi.checks import RejectedPositiveData
+
+        return not (isinstance(failure, RejectedPositiveData) and documented_refusal(vendor, case, response))
+
+    schema.hooks.register_hook_with_name(filter_failure, "filter_failure")
+    return schema
+
+
+def send(contract: Contract, case: Case, *, prepared: bool = False) -> Response:
+    """Prepare `case` (unless it was: a retry sends the very same request), send it through the
+    contract's recording target, note what it created."""
+    if not prepared:
+        prepare(contract, case)
+    kwargs = case.as_transport_kwargs(base_url=contract.target.base_url)
+    content: bytes | None = None
+    if "json" in kwargs:
+        content = json.dumps(kwargs["json"], separators=(",", ":"), ensure_ascii=False).encode("utf-8",
+                                                                                               "surrogatepass")
+    elif kwargs.get("data") is not None:
+        data = kwargs["data"]
+        content = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    headers = {name: str(value) for name, value in (kwargs.get("headers") or {}).items()}
+    for name, value in headers.items():
+        try:
+            name.encode("ascii")
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise Unsendable(f"header {name!r} cannot be sent over HTTP") from None
+        if "\n" in value or "\r" in value or "\x00" in value:
+            raise Unsendable(f"header {name!r} has a line break")
+    response = contract.target.send(kwargs["method"], kwargs["url"], params=kwargs.get("params"), headers=headers,
+                                    content=content)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    observe(contract, case, response.status_code, body)
+    return Response.from_any(response)
+
+
+def validate(contract: Contract, case: Case, response: Response, recorder: Any = None) -> None:
+    """Every built-in schemathesis check plus the ticketfakes response checks; FailureGroup on failure."""
+    transport_kwargs = {} if contract.app is not None else {"base_url": contract.target.base_url}
+    case.validate_response(response, headers=dict(contract.headers), transport_kwargs=transport_kwargs,
+                           recorder=recorder)
+
+
+def call_and_validate(contract: Contract, case: Case) -> Response:
+    response = send(contract, case)
+    validate(contract, case, response)
+    return response
