@@ -106,7 +106,7 @@ def machine() -> dict[str, Any]:
                                               "jsonschema-rs")},
         "uvicorn_loop_http": "auto: uvloop + httptools" if _version("uvloop") and _version("httptools")
         else "auto: asyncio/h11 (uvloop or httptools missing)",
-        "wrk": _command_output(["wrk", "--version"]),
+        "wrk": (_command_output(["wrk", "--version"]) or "").split(" Copyright")[0] or None,
         "node": _command_output(["node", "--version"]),
         "prism": _command_output([PRISM, "--version"]) if Path(PRISM).exists() else None,
     }

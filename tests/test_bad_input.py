@@ -456,6 +456,17 @@ def test_unicode_where_a_pattern_forbids_it_is_a_400(fresh: httpx.Client) -> Non
     assert_error_shape(TARGETS[2], response, 400)
 
 
+# --- control-plane inputs that name files ------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["no/such/file.yaml", "fixtures\u0000.yaml", "/", "x" * 5000],
+                         ids=["missing", "nul-byte", "directory", "5000-chars"])
+def test_reset_with_an_impossible_fixture_path_is_a_400(fresh: httpx.Client, path: str) -> None:
+    response = fresh.post("/_admin/reset", json={"fixtures": path})
+    assert_error_shape(TARGETS[4], response, 400)
+    assert "fixtures" in response.json()["details"]
+
+
 # --- the catalogue is documented --------------------------------------------------------------
 
 

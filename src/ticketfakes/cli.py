@@ -58,7 +58,11 @@ def serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=10,
         server_header=False,
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn re-raises Ctrl+C after its graceful shutdown (in-flight requests done): a normal stop
+        print("ticketfakes stopped", file=sys.stderr)
     return 0
 
 

@@ -17,7 +17,7 @@ ErrorShape = Callable[[Problem], dict[str, Any]]
 
 _FIELD_INDEX = re.compile(r"\.(\d+)(?=\.|$)")
 
-MAX_MESSAGE = 300
+MAX_MESSAGE = 400
 
 
 def short(message: str) -> str:
@@ -32,6 +32,10 @@ def bracket_path(field: str) -> str:
     return _FIELD_INDEX.sub(r"[\1]", field)
 
 
+def _short_fields(fields: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {name: [short(message) for message in messages] for name, messages in fields.items()}
+
+
 def talque_error(problem: Problem) -> dict[str, Any]:
     body: dict[str, Any] = {"success": False, "reason": problem.code.upper(), "message": short(problem.message)}
     if problem.fields:
@@ -42,7 +46,7 @@ def talque_error(problem: Problem) -> dict[str, Any]:
             if match:
                 entry["ticketIndex"] = int(match.group(1))
             for message in messages:
-                errors.append({**entry, "message": message})
+                errors.append({**entry, "message": short(message)})
         body["errors"] = errors
     body.update(problem.extra)
     return body
@@ -54,7 +58,7 @@ def gomry_error(problem: Problem) -> dict[str, Any]:
         message = "Validation failed"  # Gomry's exact wording; `details.fieldErrors` carries the specifics
     body: dict[str, Any] = {"error": message}
     if problem.fields:
-        body["details"] = {"fieldErrors": problem.fields}
+        body["details"] = {"fieldErrors": _short_fields(problem.fields)}
     body.update(problem.extra)
     return body
 
@@ -63,7 +67,7 @@ def planhat_error(problem: Problem) -> dict[str, Any]:
     body: dict[str, Any] = {"message": short(problem.message)}
     if problem.fields:
         body["errors"] = [
-            {"field": field, "message": message}
+            {"field": field, "message": short(message)}
             for field, messages in problem.fields.items()
             for message in messages
         ]
@@ -74,7 +78,7 @@ def planhat_error(problem: Problem) -> dict[str, Any]:
 def admin_error(problem: Problem) -> dict[str, Any]:
     body: dict[str, Any] = {"error": short(problem.message)}
     if problem.fields:
-        body["details"] = problem.fields
+        body["details"] = _short_fields(problem.fields)
     body.update(problem.extra)
     return body
 

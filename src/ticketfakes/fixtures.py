@@ -148,6 +148,8 @@ def load_fixture_file(path: str | Path | None = None) -> Section:
         raise FixtureError(f"{file}: cannot read fixture file ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise FixtureError(f"{file}: fixture file is not UTF-8") from None
+    except ValueError as exc:  # a path no file can have, e.g. with a NUL byte (from PUT /_admin/reset)
+        raise FixtureError(f"{str(file)[:200]!r}: cannot read fixture file ({exc})") from None
     try:
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:

@@ -93,7 +93,9 @@ def failed_result(contract: Contract, result: CheckResult, exc: BaseException) -
     messages = []
     for leaf in leaves:
         if isinstance(leaf, Failure):
-            result.failed_checks.append(f"{leaf.code} {leaf.title}")
+            # The check's own name too (e.g. ignored_auth): what the docs' tables call it.
+            names = "/".join(type(leaf).checks)
+            result.failed_checks.append(f"{leaf.code} {leaf.title}" + (f" ({names})" if names else ""))
             messages.append(f"[{leaf.title}] {leaf.message}".strip())
         elif isinstance(leaf, AssertionError):
             result.failed_checks.append(type(leaf).__name__)

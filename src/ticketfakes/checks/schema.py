@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import hypothesis
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.transport import Response
@@ -28,8 +30,11 @@ if TYPE_CHECKING:
     from .contract import Contract
 
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
 class Unsendable(Exception):
-    """A generated request that HTTP cannot carry (e.g. a header value outside latin-1)."""
+    """A generated request that HTTP cannot carry (e.g. a header value outside ASCII)."""
 
 
 @dataclass(frozen=True)
@@ -39,10 +44,31 @@ class Refusal:
     status: int
     fields: frozenset[str] | None  # the only fields the error may blame (indexes as `[]`); None: any
     why: str
+    # The rule's condition on the request body, where it can be stated: a refusal when it does not hold (a
+    # `cursor: null`, a `limit` of 50) is a schema-valid request rejected, not this documented refusal.
+    when: Callable[[Any], bool] | None = None
 
 
-def _refusal(status: int, fields: str | None, why: str) -> Refusal:
-    return Refusal(status, None if fields is None else frozenset(fields.split()), why)
+def _refusal(status: int, fields: str | None, why: str, when: Callable[[Any], bool] | None = None) -> Refusal:
+    return Refusal(status, None if fields is None else frozenset(fields.split()), why, when)
+
+
+def _field(body: Any, name: str) -> Any:
+    return body.get(name) if isinstance(body, dict) else None
+
+
+def _too_many_ids(body: Any) -> bool:
+    ids = _field(body, "ticketIdList")
+    return isinstance(ids, list) and len(ids) > 1000
+
+
+def _limit_out_of_range(body: Any) -> bool:
+    limit = _field(body, "limit")
+    return isinstance(limit, int | float) and not isinstance(limit, bool) and not 1 <= limit <= 1000
+
+
+def _cursor_given(body: Any) -> bool:
+    return isinstance(_field(body, "cursor"), str)
 
 
 # schemathesis' positive_data_acceptance failure is dropped ONLY for exactly these answers: same operation,
@@ -51,12 +77,14 @@ REFUSALS: dict[str, dict[str, list[Refusal]]] = {
     "talque": {
         "POST /api/v1/ticket/read": [
             _refusal(400, "body", "no body: the published spec leaves it optional, yet orgId is required in it"),
-            _refusal(400, "ticketIdList", "more than 1000 ids (DESIGN: at most 1000)"),
+            _refusal(400, "ticketIdList", "more than 1000 ids (DESIGN: at most 1000)", _too_many_ids),
         ],
         "POST /api/v1/ticket/list": [
             _refusal(400, "body", "no body: the published spec leaves it optional, yet orgId is required in it"),
-            _refusal(400, "limit", "limit outside 1..1000 (DESIGN), which the published spec does not bound"),
-            _refusal(400, "cursor", "a cursor the server never issued"),
+            _refusal(400, "limit", "limit outside 1..1000 (DESIGN), which the published spec does not bound",
+                     _limit_out_of_range),
+            _refusal(400, "cursor", "a cursor the server never issued (null is no cursor: never refused)",
+                     _cursor_given),
         ],
     },
     "talque-webhook": {
@@ -100,7 +128,7 @@ def documented_refusal(vendor: str, case: Case, response: Response) -> Refusal |
     for refusal in REFUSALS.get(vendor, {}).get(case.operation.label, []):
         if response.status_code == refusal.status and fields is not None and (
             refusal.fields is None or fields <= refusal.fields
-        ):
+        ) and (refusal.when is None or refusal.when(case.body)):
             return refusal
     return None
 
@@ -138,13 +166,12 @@ def send(contract: Contract, case: Case, *, prepared: bool = False) -> Response:
         content = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     headers = {name: str(value) for name, value in (kwargs.get("headers") or {}).items()}
     for name, value in headers.items():
-        try:
-            name.encode("ascii")
-            value.encode("latin-1")
-        except UnicodeEncodeError:
-            raise Unsendable(f"header {name!r} cannot be sent over HTTP") from None
-        if "\n" in value or "\r" in value or "\x00" in value:
-            raise Unsendable(f"header {name!r} has a line break")
+        # What httpx and h11 refuse to send (an exception, not a response): a name that is no HTTP token,
+        # a value that is not ASCII, holds a line break or NUL, or starts or ends with whitespace.
+        if not _HEADER_NAME.fullmatch(name) or not value.isascii():
+            raise Unsendable(f"header {name!r} cannot be sent over HTTP")
+        if "\n" in value or "\r" in value or "\x00" in value or value != value.strip(" \t"):
+            raise Unsendable(f"header {name!r} has a line break or surrounding whitespace")
     response = contract.target.send(kwargs["method"], kwargs["url"], params=kwargs.get("params"), headers=headers,
                                     content=content)
     try:
@@ -163,6 +190,9 @@ def validate(contract: Contract, case: Case, response: Response, recorder: Any =
 
 
 def call_and_validate(contract: Contract, case: Case) -> Response:
-    response = send(contract, case)
+    try:
+        response = send(contract, case)
+    except Unsendable:
+        hypothesis.reject()  # no HTTP client can send it: not an example, as in the check phases
     validate(contract, case, response)
     return response

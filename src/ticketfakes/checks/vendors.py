@@ -75,6 +75,9 @@ VENDORS: dict[str, CheckVendor] = {
             "smallEventId": Param("evt_small", "a small event the capacity check fills (and empties again)"),
             "smallTicketClassId": Param("tc_small", "a ticket class of smallEventId"),
             "otherApiKey": Param("gk_other", "an API key of another organization (tenant isolation)"),
+            "otherEventId": Param(
+                "evt_other", "an event otherApiKey may write to (Idempotency-Key scoping; nothing is created there)"
+            ),
             "maxFill": Param("20", "the capacity check fills smallEventId only if at most this many seats are left"),
         },
     ),

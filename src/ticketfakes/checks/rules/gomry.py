@@ -83,24 +83,34 @@ def _full(check: Checker, response: httpx.Response, left: int) -> None:
                                                         "remaining seat(s)")
 
 
+def _refuses_one_more(check: Checker, contract: Contract, event: str, ticket_class: str) -> int | None:
+    """One seat more than remain (the tighter of event and class) is a 409 stating them that takes none;
+    returns the seats left (None: unlimited)."""
+    left = seats_left(check, contract, event, ticket_class)
+    if left is not None and left + 1 <= 100:
+        _full(check, create(contract, event, ticket_class, quantity=left + 1), left)
+        check.expect(seats_left(check, contract, event, ticket_class) == left,
+                     f"a refused request took seats on {event}/{ticket_class} (not all or nothing)")
+    return left
+
+
 @rule("gomry.capacity", "gomry")
 def capacity(contract: Contract) -> str | None:
     """Seats are never oversold, whatever the concurrency, and a refusal states what is left.
 
-    On smallEventId: event and class counts add up; asking for one seat more than remain is a 409 that
-    states the remaining seats and creates nothing (all or nothing); then more concurrent one-seat
-    requests than seats remain: exactly the remaining ones succeed, the others get 409 with 0 seats
-    remaining, and the counts show the event full, never over; a deleted ticket frees its seat again.
+    On smallEventId/smallTicketClassId and on eventId/ticketClassId (by default one bound by its event's
+    capacity, one by its class's quantity_total): counts add up, and asking for one seat more than remain
+    is a 409 that states the remaining seats and creates nothing (all or nothing). Then, on smallEventId,
+    more concurrent one-seat requests than seats remain: exactly the remaining ones succeed, the others get
+    409 with 0 seats remaining, and the counts show the event full, never over; a deleted ticket frees its
+    seat again.
     """
     check = Checker("gomry.capacity", contract)
     event, ticket_class = contract.param("smallEventId"), contract.param("smallTicketClassId")
-    left = seats_left(check, contract, event, ticket_class)
+    left = _refuses_one_more(check, contract, event, ticket_class)
+    _refuses_one_more(check, contract, contract.param("eventId"), contract.param("ticketClassId"))
     if left is None:
         raise RuleSkipped(f"event {event} and class {ticket_class} are unlimited")
-    if left + 1 <= 100:
-        _full(check, create(contract, event, ticket_class, quantity=left + 1), left)
-        check.expect(seats_left(check, contract, event, ticket_class) == left,
-                     "a refused request took seats (not all or nothing)")
     if left > contract.int_param("maxFill"):
         return f"{left} seats left on {event}: only the refusal was checked, the fill needs at most maxFill seats"
     attempts = left + 3
@@ -140,7 +150,8 @@ def idempotency(contract: Contract) -> None:
 
     The same key again replays status, body and headers verbatim plus `Idempotent-Replay: true` and
     creates nothing, even with a different body; a capacity 409 is replayed as that 409 even when the
-    retry would fit; the same key under another tenant's API key is not a replay of ours.
+    retry would fit; the same key under another tenant's API key (on our event, and on otherEventId, its
+    own) is not a replay of ours.
     """
     check = Checker("gomry.idempotency", contract)
     event, ticket_class = contract.param("eventId"), contract.param("ticketClassId")
@@ -168,6 +179,14 @@ def idempotency(contract: Contract) -> None:
         elsewhere = create(contract, event, ticket_class, email=email, key=key, target=other)
         check.expect(elsewhere.headers.get("idempotent-replay") != "true" and elsewhere.content != first.content,
                      "another API key's request with our Idempotency-Key got our response replayed")
+        if contract.param("otherEventId"):
+            # On our event the tenant check (404) answers before any replay; on its own event the other
+            # key's request reaches the replay store. Its ticket class exists nowhere: nothing is created.
+            theirs = create(contract, contract.param("otherEventId"), contract.ids.new("no-such-class"), email=email,
+                            key=key, target=other)
+            check.expect(theirs.headers.get("idempotent-replay") != "true" and theirs.content != first.content,
+                         "another API key's request with our Idempotency-Key, on its own event, got our response "
+                         "replayed: keys are not scoped per API key")
 
 
 @rule("gomry.read_after_write", "gomry")

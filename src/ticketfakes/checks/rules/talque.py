@@ -20,10 +20,13 @@ FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken")
 LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson")
 
 
-def new_ticket(contract: Contract, *, person: bool = True) -> dict[str, Any]:
-    """A webhook ticket in this run's namespace, with the org's ids from the parameters."""
+def new_ticket(contract: Contract, *, person: bool = True, typed: bool = True) -> dict[str, Any]:
+    """A webhook ticket in this run's namespace, with the org's ids from the parameters (`typed`: with the
+    ticket type; without, the ticket has no participant category)."""
     rnd = contract.random
     ticket: dict[str, Any] = {"extTicketId": contract.ids.new("t"), "tickets": [contract.param("ticketType")]}
+    if not typed:
+        ticket["tickets"] = []  # "may be zero or more" (the webhook's documentation)
     if person:
         ticket.update(email=contract.ids.email(), firstName=rnd.choice(FIRST), lastName=rnd.choice(LAST),
                       companyName="Analytical Engines Ltd", extUserId=contract.ids.new("u"))
@@ -57,11 +60,21 @@ def stored(check: Checker, contract: Contract, tickets: list[dict[str, Any]], or
         model = entry.get("model")
         check.expect(isinstance(model, dict), f"ticket {ext!r} was stored but its model is {model!r}")
         check.expect(model.get("ticketId") == ext, f"model.ticketId {model.get('ticketId')!r} != extTicketId {ext!r}")
+        categorised(check, model)
         if expect == "CREATED":
             where = f"org {contract.param('orgId')}, provider {body.get('provider')}"
             contract.ledger.add("talque", "ticket", ext, where)
         models[ext] = model
     return models
+
+
+def categorised(check: Checker, model: dict[str, Any]) -> None:
+    """`category` is the first of `categories`, and null (present, not left out) when there is none."""
+    categories = model.get("categories")
+    first = categories[0] if isinstance(categories, list) and categories else None
+    check.expect("category" in model and model["category"] == first,
+                 f"ticket {model.get('ticketId')!r}: category {model.get('category', '<missing>')!r} with categories "
+                 f"{categories!r}; it must be the first category, or null when there is none")
 
 
 def read(contract: Contract, ids: list[str], target: Target | None = None, provider: str | None = None,
@@ -75,9 +88,9 @@ def read(contract: Contract, ids: list[str], target: Target | None = None, provi
 
 def list_page(contract: Contract, limit: int, cursor: str | None, target: Target | None = None,
               org: str | None = None) -> httpx.Response:
-    body: dict[str, Any] = {"orgId": org or contract.param("orgId"), "limit": limit}
-    if cursor is not None:
-        body["cursor"] = cursor
+    # `cursor: null` on the first page, as a client that echoes the last answer's cursor sends it: the
+    # published spec makes it nullable, so it must be accepted.
+    body: dict[str, Any] = {"orgId": org or contract.param("orgId"), "limit": limit, "cursor": cursor}
     return (target or contract.target).post(LIST, body)
 
 
@@ -89,7 +102,8 @@ def webhook_upsert(contract: Contract) -> None:
     identical model (same orgTicketId, same mtime); a changed post is UPDATED with the same orgTicketId and
     ctime and a strictly bigger mtime; re-posting that is UNCHANGED again; reading the ticket shows the
     latest model once. In a batch, a ticket with an unknown ticket type fails alone
-    (UNKNOWN_TICKET_TYPE, model null) and the others are stored.
+    (UNKNOWN_TICKET_TYPE, model null) and the others are stored. Every model's `category` is its first
+    category, and null for the ticket posted without a ticket type.
     """
     check = Checker("talque.webhook_upsert", contract)
     ticket = new_ticket(contract)
@@ -114,7 +128,7 @@ def webhook_upsert(contract: Contract) -> None:
     entries = body.get("ticketById") or {}
     check.expect(list(entries) == [ext], f"reading one id (twice) returned entries {list(entries)}")
     check.expect(entries[ext].get("model") == updated, f"read returns {entries[ext].get('model')}, not {updated}")
-    good, bad = new_ticket(contract, person=False), new_ticket(contract, person=False)
+    good, bad = new_ticket(contract, person=False, typed=False), new_ticket(contract, person=False)
     bad["tickets"] = [contract.ids.new("no-such-ticket-type")]
     body = check.json(post_tickets(contract, [bad, good]), 200)
     results = body.get("ticketById") or {}
@@ -122,6 +136,7 @@ def webhook_upsert(contract: Contract) -> None:
     check.expect(failed.get("success") is False and failed.get("reason") == "UNKNOWN_TICKET_TYPE"
                  and failed.get("model") is None, f"an unknown ticket type answered {failed}")
     check.expect(ok.get("reason") == "CREATED", f"the valid ticket next to a failing one answered {ok}")
+    categorised(check, ok.get("model") or {})
     contract.ledger.add("talque", "ticket", good["extTicketId"], f"org {contract.param('orgId')}, "
                         f"provider {body.get('provider')}")
     check.expect(body.get("success") is False, "top-level success is true although a ticket failed")
@@ -131,12 +146,12 @@ def webhook_upsert(contract: Contract) -> None:
 def read_after_write(contract: Contract) -> None:
     """Reading a ticket back returns exactly the model the webhook answered.
 
-    Tickets with and without a holder and with a purchase order are written, then read by ticketId:
-    every model equals the webhook's, an unknown id answers success false / NOT_FOUND / model null, and
-    a repeated id is answered once.
+    Tickets with and without a holder (and without a ticket type: `category` null) and with a purchase
+    order are written, then read by ticketId: every model equals the webhook's, an unknown id answers
+    success false / NOT_FOUND / model null, and a repeated id is answered once.
     """
     check = Checker("talque.read_after_write", contract)
-    tickets = [new_ticket(contract), new_ticket(contract, person=False), new_ticket(contract)]
+    tickets = [new_ticket(contract), new_ticket(contract, person=False, typed=False), new_ticket(contract)]
     order = {"extPurchaseId": contract.ids.new("po"), "email": contract.ids.email(), "firstName": "Grace",
              "lastName": "Hopper"}
     models = stored(check, contract, tickets, order)
@@ -162,7 +177,8 @@ def list_paging(contract: Contract) -> None:
     began exactly once, in creation order, even while tickets are created and updated meanwhile.
 
     Pages are disjoint, no (provider, ticketId) is listed twice, `more` is true exactly when a cursor is
-    given, a listed model equals the model read back, and a cursor the server never issued is a 400.
+    given, a listed model equals the model read back, and a cursor the server never issued is a 400. The
+    first page is asked with `cursor: null` (nullable in the published spec).
     """
     check = Checker("talque.list_paging", contract)
     limit = contract.int_param("pageLimit")
