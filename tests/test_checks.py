@@ -195,3 +195,10 @@ def test_the_documented_pytest_usage_works(
     assert result.ret == 0, "\n".join(result.outlines[-40:])
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) >= len(checks.rules_for("gomry")) + 8 and not outcomes.get("failed")
+
+
+def test_cli_check_choices_match_the_checker() -> None:
+    from ticketfakes.checks.vendors import CHOICES
+    from ticketfakes.cli import CHECK_VENDORS
+
+    assert tuple(CHOICES) == CHECK_VENDORS
