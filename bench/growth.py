@@ -13,7 +13,6 @@ builds each journal entry, so the per-request work is the same as with the defau
 from __future__ import annotations
 
 import itertools
-import statistics
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -92,7 +91,6 @@ def run_growth(
         grown = result["rss_mb"][str(upper)] - result["rss_mb"][str(lower)]
         per_ticket[f"{lower}->{upper}"] = round(grown * 1024 * 1024 / (upper - lower))
     result["bytes_per_ticket"] = per_ticket
-    result["bytes_per_ticket_estimate"] = round(statistics.median(per_ticket.values())) if per_ticket else None
-    if len(sizes) > 1:
-        result["bytes_per_ticket_estimate"] = per_ticket[f"{sizes[-2]}->{sizes[-1]}"]
+    # The widest step is the steadiest figure (dict resizes and allocator arenas average out over it).
+    result["bytes_per_ticket_estimate"] = per_ticket[f"{sizes[-2]}->{sizes[-1]}"] if per_ticket else None
     return result

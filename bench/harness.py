@@ -7,6 +7,7 @@ Phases: start-up, throughput per case on each target, cost growth, in-process pr
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -39,13 +40,17 @@ FULL = {"settings": Settings(connections=8, threads=1, duration_s=4, warmup_s=2,
         "sizes": [1000, 10_000, 100_000], "startups": 5, "prism_startups": 3, "profile_s": 2.0}
 QUICK = {"settings": Settings(connections=8, threads=1, duration_s=1, warmup_s=1, repeats=1),
          "growth": Settings(connections=8, threads=1, duration_s=1, warmup_s=0, repeats=1),
-         "sizes": [1000, 10_000], "startups": 2, "prism_startups": 1, "profile_s": 0.2}
+         "sizes": [1000, 10_000], "startups": 2, "prism_startups": 1, "profile_s": 0.1,
+         "baseline_warmup_s": 0}  # bare starlette has nothing to warm up; quick must stay under 2 min
 
 GOMRY_PROBE = Probe("GET", "/gomry/api/v1/events", {"X-API-KEY": "gk_demo_write"})
 
 
+_T0 = time.monotonic()
+
+
 def log(message: str) -> None:
-    print(message, flush=True)
+    print(f"[{time.monotonic() - _T0:6.1f} s] {message}", flush=True)
 
 
 def ticketfakes_server(fixtures: Path | None, env: dict[str, str] | None = None) -> Server:
@@ -159,7 +164,8 @@ def throughput_ticketfakes(cases: list[Case], settings: Settings, canned: Path) 
                                                                        "status": response.status_code}))
                 (canned / f"{case.name}.body").write_bytes(response.content)
                 script = write_script(WORKDIR / "wrk", case.name, case.method, case.all_headers(), case.body)
-                figure = measure(server.base + PREFIXES[case.vendor] + case.path, script, settings)
+                figure = measure(server.base + PREFIXES[case.vendor] + case.path, script, settings,
+                                 case.min_duration_s)
                 figure["response_bytes"] = len(response.content)
                 out[case.name] = figure
                 log(f"  ticketfakes {case.name}: {figure['rps']:.0f} req/s p50 {figure['p50_ms']:.2f} ms "
@@ -174,7 +180,8 @@ def throughput_baseline(cases: list[Case], settings: Settings, canned: Path) -> 
         server.start()
         for case in cases:
             script = write_script(WORKDIR / "wrk", case.name, case.method, case.all_headers(), case.body)
-            out[case.name] = measure(server.base + PREFIXES[case.vendor] + case.path, script, settings)
+            out[case.name] = measure(server.base + PREFIXES[case.vendor] + case.path, script, settings,
+                                     case.min_duration_s)
             log(f"  baseline {case.name}: {out[case.name]['rps']:.0f} req/s non2xx={out[case.name]['non2xx']}")
         out["_memory"] = server.memory_mb()
     return out
@@ -196,7 +203,7 @@ def throughput_prism(cases: list[Case], settings: Settings) -> dict[str, Any]:
                     script = write_script(WORKDIR / "wrk", f"prism_{case.name}", case.method, case.all_headers(),
                                           case.body)
                     try:
-                        out[case.name] = measure(server.base + case.path, script, settings)
+                        out[case.name] = measure(server.base + case.path, script, settings, case.min_duration_s)
                     except RuntimeError as exc:
                         out[case.name] = {"error": str(exc)[:500]}
                         continue
@@ -257,7 +264,9 @@ def main() -> int:
     log("throughput")
     canned = WORKDIR / "canned"
     fake = throughput_ticketfakes(cases, config["settings"], canned)
-    base = throughput_baseline(cases, config["settings"], canned)
+    base_settings = dataclasses.replace(config["settings"],
+                                        warmup_s=config.get("baseline_warmup_s", config["settings"].warmup_s))
+    base = throughput_baseline(cases, base_settings, canned)
     prism = {} if "prism" in skip else throughput_prism(cases, config["settings"])
     results["memory"] = {"ticketfakes": fake.pop("_memory"), "baseline": base.pop("_memory"),
                          "prism": prism.pop("_memory", None)}

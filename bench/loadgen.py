@@ -150,11 +150,12 @@ def run_wrk(url: str, script: Path, settings: Settings, duration_s: float) -> di
     raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout[-500:]} {done.stderr[-500:]}")
 
 
-def measure(url: str, script: Path, settings: Settings) -> dict[str, Any]:
+def measure(url: str, script: Path, settings: Settings, min_duration_s: float = 1) -> dict[str, Any]:
     """Warm-up (discarded), then `repeats` timed runs; medians of req/s and of the latency percentiles."""
     if settings.warmup_s > 0:
         run_wrk(url, script, settings, settings.warmup_s)
-    runs = [run_wrk(url, script, settings, settings.duration_s) for _ in range(settings.repeats)]
+    duration = max(settings.duration_s, min_duration_s)
+    runs = [run_wrk(url, script, settings, duration) for _ in range(settings.repeats)]
     requests = sum(r["requests"] for r in runs)
     non2xx = sum(r["non2xx"] for r in runs)
     statuses: dict[str, int] = {}

@@ -170,7 +170,8 @@ def _targets(t: dict[str, Any]) -> list[str]:
         lines.append(f"- list/read O(page): worst p50 ratio largest ÷ smallest store {t['growth_worst_p50_ratio']}{X} "
                      f"({'flat' if t['growth_flat'] else 'NOT flat'}).")
     bad = t["measurements_with_non2xx_or_socket_errors"]
-    lines.append(f"- measurements with non-2xx answers or socket errors: {', '.join(bad) or 'none'}.")
+    lines.append(f"- invalid measurements (no completed request, non-2xx answers or socket errors): "
+                 f"{', '.join(bad) or 'none'}.")
     return [*lines, ""]
 
 
