@@ -142,7 +142,7 @@ class Pipeline:
                 duration_ms=(time.perf_counter() - started) * 1000,
                 validation_errors=fields if response.status_code == 400 else {},
                 request_body=preview(call.raw_body),
-                response_body=preview(bytes(response.body)),
+                response_body=preview(response.body),
             )
         )
         return response

@@ -10,13 +10,16 @@ from typing import Any
 BODY_PREVIEW_BYTES = 64 * 1024
 
 
-def preview(body: bytes) -> Any:
-    """A body as the journal shows it: text when it is text, cut to a bounded size."""
-    if not body:
+def preview(body: bytes) -> bytes:
+    """What the journal keeps of a body: its first 64 KiB (a slice is cheap; decoding waits for a reader)."""
+    return body if len(body) <= BODY_PREVIEW_BYTES else body[: BODY_PREVIEW_BYTES + 1]
+
+
+def _shown(kept: bytes) -> str | None:
+    if not kept:
         return None
-    cut = body[:BODY_PREVIEW_BYTES]
-    text = cut.decode("utf-8", errors="replace")
-    return text + ("…" if len(body) > BODY_PREVIEW_BYTES else "")
+    text = kept[:BODY_PREVIEW_BYTES].decode("utf-8", errors="replace")
+    return text + ("…" if len(kept) > BODY_PREVIEW_BYTES else "")
 
 
 @dataclass(slots=True)
@@ -29,8 +32,8 @@ class Entry:
     status: int
     duration_ms: float
     validation_errors: dict[str, list[str]] = field(default_factory=dict)
-    request_body: Any = None
-    response_body: Any = None
+    request_body: bytes = b""
+    response_body: bytes = b""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -42,8 +45,8 @@ class Entry:
             "status": self.status,
             "duration_ms": round(self.duration_ms, 3),
             "validation_errors": self.validation_errors,
-            "request_body": self.request_body,
-            "response_body": self.response_body,
+            "request_body": _shown(self.request_body),
+            "response_body": _shown(self.response_body),
         }
 
 
