@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import time
 import uuid
 from collections import Counter
@@ -31,6 +30,8 @@ from schemathesis.core.result import Ok
 from schemathesis.engine import Status, StopReason, events, from_schema
 from schemathesis.openapi.checks import RejectedPositiveData
 
+from ticketfakes.checks.schema import REFUSALS as VENDOR_REFUSALS
+from ticketfakes.checks.schema import Refusal, matching_refusal, refusal
 from ticketfakes.server import ServedProcess
 from ticketfakes.specs import SPEC_FILES, SpecFile, load_document
 
@@ -64,46 +65,17 @@ CREDENTIALS: dict[str, dict[str, str]] = {
     "admin.yaml": {},  # no auth: loopback only
 }
 
-@dataclass(frozen=True)
-class Refusal:
-    """A schema-valid request the contract (DESIGN.md) refuses on a rule no JSON Schema states."""
-
-    status: int
-    fields: frozenset[str] | None  # the error may blame only these fields (indexes as `[]`); None: any
-    why: str
-
-
-def refusal(status: int, fields: str | None, why: str) -> Refusal:
-    return Refusal(status, None if fields is None else frozenset(fields.split()), why)
-
-
 # positive_data_acceptance failures are dropped ONLY when the response is exactly such a documented
-# refusal: same operation, same status, and an error that blames no other field. Anything else fails.
+# refusal: same operation, same status, an error that blames no other field, and the rule's condition.
+# The vendors' refusals are the contract checker's own table (one source); the control plane's are here.
+SPEC_VENDORS = {
+    "talque-json-api.yaml": "talque",
+    "talque-webhook.yaml": "talque-webhook",
+    "gomry.yaml": "gomry",
+    "planhat.yaml": "planhat",
+}
 REFUSALS: dict[str, dict[str, list[Refusal]]] = {
-    "talque-json-api.yaml": {
-        "POST /api/v1/ticket/read": [
-            refusal(400, "body", "no body: the published spec leaves it optional, yet orgId is required in it"),
-            refusal(400, "ticketIdList", "more than 1000 ids (DESIGN: at most 1000)"),
-        ],
-        "POST /api/v1/ticket/list": [
-            refusal(400, "body", "no body: the published spec leaves it optional, yet orgId is required in it"),
-            refusal(400, "limit", "limit outside 1..1000 (DESIGN), which the published spec does not bound"),
-            refusal(400, "cursor", "a cursor the server never issued"),
-        ],
-    },
-    "talque-webhook.yaml": {
-        "POST /webhook/org/{orgId}/ticket": [
-            refusal(400, "tickets[].extTicketId", "extTicketId repeated within one request (DESIGN: unique)"),
-        ],
-    },
-    "gomry.yaml": {
-        "PATCH /events/{eventId}/attendees/{attendeeId}": [
-            refusal(422, "", "a forbidden status transition (DESIGN: e.g. checked_in -> deleted is a 422)"),
-        ],
-    },
-    "planhat.yaml": {
-        "PUT /tickets": [refusal(400, "*", "every item failed (unknown _id, no sourceId, unknown e-mail)")],
-    },
+    **{spec: VENDOR_REFUSALS[vendor] for spec, vendor in SPEC_VENDORS.items()},
     "admin.yaml": {
         "POST /reset": [refusal(400, "fixtures", "`fixtures` names a file that does not exist or does not load")],
         "PUT /state": [refusal(400, None, "vendor parts that GET /state did not produce (opaque to the spec)")],
@@ -117,36 +89,10 @@ POSITIVE_PINS: dict[str, dict[str, str]] = {
 }
 
 
-def blamed_fields(body: Any) -> set[str] | None:
-    """The fields an error body of any vendor shape blames (indexes as `[]`); None: not an error body."""
-    if not isinstance(body, dict):
-        return None
-    if "createdErrors" in body:  # Planhat's bulk response, also the body of its all-failed 400
-        return {"*"}
-    if isinstance(body.get("errors"), list):  # talque, Planhat
-        names = {str(entry.get("field")) for entry in body["errors"] if isinstance(entry, dict)}
-    elif isinstance(body.get("details"), dict):  # Gomry (fieldErrors) and the control plane
-        names = set(body["details"].get("fieldErrors", body["details"]))
-    elif "error" in body or "message" in body:
-        names = set()
-    else:
-        return None
-    return {re.sub(r"\[\d+\]|\.\d+(?=\.|$)", "[]", name) for name in names}
-
-
 def is_documented_refusal(spec: str, failure: Any, case: Any, response: Any) -> bool:
     if not isinstance(failure, RejectedPositiveData):
         return False
-    try:
-        fields = blamed_fields(response.json())
-    except ValueError:
-        return False
-    for expected in REFUSALS.get(spec, {}).get(case.operation.label, []):
-        if response.status_code == expected.status and fields is not None and (
-            expected.fields is None or fields <= expected.fields
-        ):
-            return True
-    return False
+    return matching_refusal(REFUSALS.get(spec, {}).get(case.operation.label, []), case, response) is not None
 
 
 def spec_files() -> list[SpecFile]:

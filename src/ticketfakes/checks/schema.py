@@ -49,7 +49,7 @@ class Refusal:
     when: Callable[[Any], bool] | None = None
 
 
-def _refusal(status: int, fields: str | None, why: str, when: Callable[[Any], bool] | None = None) -> Refusal:
+def refusal(status: int, fields: str | None, why: str, when: Callable[[Any], bool] | None = None) -> Refusal:
     return Refusal(status, None if fields is None else frozenset(fields.split()), why, when)
 
 
@@ -76,29 +76,29 @@ def _cursor_given(body: Any) -> bool:
 REFUSALS: dict[str, dict[str, list[Refusal]]] = {
     "talque": {
         "POST /api/v1/ticket/read": [
-            _refusal(400, "body", "no body: the published spec leaves it optional, yet orgId is required in it"),
-            _refusal(400, "ticketIdList", "more than 1000 ids (DESIGN: at most 1000)", _too_many_ids),
+            refusal(400, "body", "no body: the published spec leaves it optional, yet orgId is required in it"),
+            refusal(400, "ticketIdList", "more than 1000 ids (DESIGN: at most 1000)", _too_many_ids),
         ],
         "POST /api/v1/ticket/list": [
-            _refusal(400, "body", "no body: the published spec leaves it optional, yet orgId is required in it"),
-            _refusal(400, "limit", "limit outside 1..1000 (DESIGN), which the published spec does not bound",
+            refusal(400, "body", "no body: the published spec leaves it optional, yet orgId is required in it"),
+            refusal(400, "limit", "limit outside 1..1000 (DESIGN), which the published spec does not bound",
                      _limit_out_of_range),
-            _refusal(400, "cursor", "a cursor the server never issued (null is no cursor: never refused)",
+            refusal(400, "cursor", "a cursor the server never issued (null is no cursor: never refused)",
                      _cursor_given),
         ],
     },
     "talque-webhook": {
         "POST /webhook/org/{orgId}/ticket": [
-            _refusal(400, "tickets[].extTicketId", "extTicketId repeated within one request (DESIGN: unique)"),
+            refusal(400, "tickets[].extTicketId", "extTicketId repeated within one request (DESIGN: unique)"),
         ],
     },
     "gomry": {
         "PATCH /events/{eventId}/attendees/{attendeeId}": [
-            _refusal(422, "", "a status transition the workflow forbids (DESIGN), e.g. checked_in -> deleted"),
+            refusal(422, "", "a status transition the workflow forbids (DESIGN), e.g. checked_in -> deleted"),
         ],
     },
     "planhat": {
-        "PUT /tickets": [_refusal(400, "*", "every item failed (unknown _id or e-mail, no sourceId, bad date)")],
+        "PUT /tickets": [refusal(400, "*", "every item failed (unknown _id or e-mail, no sourceId, bad date)")],
     },
 }
 
@@ -120,17 +120,22 @@ def blamed_fields(body: Any) -> set[str] | None:
     return {re.sub(r"\[\d+\]|\.\d+(?=\.|$)", "[]", name) for name in names}
 
 
-def documented_refusal(vendor: str, case: Case, response: Response) -> Refusal | None:
+def matching_refusal(refusals: list[Refusal], case: Case, response: Response) -> Refusal | None:
+    """The refusal of `refusals` this response is exactly (status, blamed fields, condition), if any."""
     try:
         fields = blamed_fields(response.json())
     except ValueError:
         return None
-    for refusal in REFUSALS.get(vendor, {}).get(case.operation.label, []):
-        if response.status_code == refusal.status and fields is not None and (
-            refusal.fields is None or fields <= refusal.fields
-        ) and (refusal.when is None or refusal.when(case.body)):
-            return refusal
+    for candidate in refusals:
+        if response.status_code == candidate.status and fields is not None and (
+            candidate.fields is None or fields <= candidate.fields
+        ) and (candidate.when is None or candidate.when(getattr(case, "body", None))):
+            return candidate
     return None
+
+
+def documented_refusal(vendor: str, case: Case, response: Response) -> Refusal | None:
+    return matching_refusal(REFUSALS.get(vendor, {}).get(case.operation.label, []), case, response)
 
 
 def load_schema(contract: Contract) -> OpenApiSchema:
