@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ticketfakes.server import stop_process
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -122,14 +124,8 @@ class Server:
         }
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
 
     def __enter__(self) -> Server:
         return self

@@ -13,6 +13,17 @@ from pathlib import Path
 import httpx
 
 
+def stop_process(process: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """SIGTERM (uvicorn then finishes in-flight requests), SIGKILL if it is not gone in `grace_s`."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class ServerError(RuntimeError):
     """The server did not start; the message carries its last output lines."""
 
@@ -71,13 +82,7 @@ class ServedProcess:
             self.output.append(line.rstrip())
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
     def __enter__(self) -> ServedProcess:
         return self
