@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -119,3 +121,35 @@ def test_admin_reset_restores_the_fixture_state(ticketfakes: Fakes) -> None:
     assert ticketfakes.admin.state("gomry") != before["vendors"]["gomry"]
     ticketfakes.admin.reset()
     assert ticketfakes.admin.state("gomry") == before["vendors"]["gomry"]
+
+
+@pytest.mark.parametrize("vendor", ["talque", "gomry", "planhat"])
+def test_a_bug_in_a_fake_is_a_json_500_journaled_and_the_server_goes_on(
+    vendor: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ticketfakes.app import create_app
+
+    app = create_app()
+    method, path, headers, body = OPERATIONS[vendor]
+    found = app.table.find(method, path)
+    assert found is not None, f"{method} {path} is found by the operation table"
+    pipeline, _ = found
+
+    def broken(call: object) -> None:
+        raise RuntimeError("a bug")
+
+    async def scenario() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app, raise_app_exceptions=True)  # an escaped exception fails the test
+        async with httpx.AsyncClient(transport=transport, base_url="http://fake.test") as client:
+            with monkeypatch.context() as patch:
+                patch.setattr(pipeline.endpoint, "handle", broken)
+                failed = await client.request(method, path, headers=headers, json=body)
+            return failed, await client.request(method, path, headers=headers, json=body)
+
+    failed, after = asyncio.run(scenario())
+    assert_vendor_shape(vendor, failed, 500)
+    assert "a bug" not in failed.text
+    assert "RuntimeError: a bug" in capsys.readouterr().err  # the developer sees the trace
+    [entry] = app.state.ticketfakes.journal.query(vendor=vendor, status=500)
+    assert entry.path == path
+    assert after.status_code < 300, after.text

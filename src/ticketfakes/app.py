@@ -6,16 +6,18 @@ import importlib
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from .core.journal import Entry
 from .core.problems import Problem, problem_for_status
 from .errors import ErrorShape, admin_error, gomry_error, planhat_error, render, talque_error
-from .routing import Vendor, build_routes
+from .routing import OperationTable, Vendor, build_routes, internal_error
 from .specs import vendor_operations
 from .state import State
 
@@ -51,14 +53,34 @@ def _record(request: Request, response: Response, state: State) -> None:
     )
 
 
+class App(Starlette):
+    """starlette, with the fakes' operations found by `OperationTable` before its router and middleware."""
+
+    def __init__(self, table: OperationTable, state: State, **options: Any) -> None:
+        super().__init__(**options)
+        self.table = table
+        self.state.ticketfakes = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            found = self.table.find(scope["method"], scope["path"])
+            if found is not None:
+                pipeline, scope["path_params"] = found
+                scope["app"] = self
+                await pipeline(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(
     fixtures: str | Path | None = None, validate_responses: bool = False, state: State | None = None
-) -> Starlette:
+) -> App:
     state = state or State(fixtures, validate_responses)
     routes = []
+    table = OperationTable()
     for name, module in ROUTE_MODULES.items():
         vendor: Vendor = importlib.import_module(module).vendor(state)
-        routes.extend(build_routes(vendor, vendor_operations(name), state))
+        routes.extend(build_routes(vendor, vendor_operations(name), state, table))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -80,10 +102,6 @@ def create_app(
         # A bug, never the client's fault: log it for the developer, answer JSON without the trace.
         traceback.print_exception(exc, file=sys.stderr)
         _, shape = shape_for(request.url.path)
-        problem = problem_for_status(500, "Internal error in ticketfakes (see the server log)")
-        problem.code = "internal_error"
-        return render(shape, problem)
+        return render(shape, internal_error())
 
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
-    app.state.ticketfakes = state
-    return app
+    return App(table, state, routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
