@@ -405,6 +405,48 @@ def test_patch_names_and_strict_body(http: httpx.Client) -> None:
     assert error(patch(http, "evt_demo", att, {"status": "gone"}), 400)["details"]["fieldErrors"]["status"]
 
 
+def test_reads_and_lists_follow_every_write(http: httpx.Client, ticketfakes: Fakes) -> None:
+    """Attendee answers are memoised: each write (PATCH, DELETE, upgrade, restore, reset) must show at once,
+    in the list as in the single read, byte for byte."""
+    ticketfakes.admin.freeze()
+    ticketfakes.admin.set_clock(NOON_MS)
+    every = "valid,pending_approval,checked_in,invited,rejected,deleted"
+
+    def listed() -> dict[str, dict[str, Any]]:
+        return {a["id"]: a for a in get(http, "/events/evt_demo/attendees", status=every, page_size=200).json()["data"]}
+
+    def read(att: str) -> httpx.Response:
+        return get(http, f"/events/evt_demo/attendees/{att}")
+
+    att = created(http, contact={"email": "jane@example.com", "first_name": "Jane"})["data"][0]
+    assert listed() == {att["id"]: att} and read(att["id"]).json() == att
+    dump = ticketfakes.admin.state()
+    ticketfakes.admin.advance(1234)
+    renamed = patch(http, "evt_demo", att["id"], {"first_name": "Janet", "status": "checked_in"})
+    assert renamed.json()["updated_at"] == "2026-05-26T12:00:01.234Z"
+    assert read(att["id"]).content == renamed.content
+    assert listed()[att["id"]] == renamed.json()
+    assert [a["status"] for a in get(http, "/events/evt_demo/attendees").json()["data"]] == ["checked_in"]
+
+    ticketfakes.admin.advance(1)
+    patch(http, "evt_demo", att["id"], {"status": "valid"})
+    delete(http, "evt_demo", att["id"])
+    assert (listed()[att["id"]]["status"], listed()[att["id"]]["updated_at"]) == ("deleted", "2026-05-26T12:00:01.235Z")
+    assert read(att["id"]).status_code == 404
+
+    invited = created(http, cls="tc_open", status="invited", email="bob@example.com")["data"][0]
+    assert listed()[invited["id"]] == invited
+    upgraded = created(http, email="bob@example.com", payment_method="free")
+    seen = listed()[invited["id"]]
+    assert seen == upgraded["data"][0] == read(invited["id"]).json()
+    assert (seen["status"], seen["ticket_class_name"], seen["payment_method"]) == ("valid", "General Admission", "free")
+
+    ticketfakes.admin.restore(dump)
+    assert listed() == {att["id"]: att} and read(att["id"]).json() == att
+    ticketfakes.admin.reset("gomry")
+    assert listed() == {}
+
+
 # -- soft delete ---------------------------------------------------------------------------------------------
 
 

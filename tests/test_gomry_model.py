@@ -4,6 +4,8 @@ the status workflow, soft deletes, listing, outbox, dump/restore, and a state ma
 from __future__ import annotations
 
 import json
+import random
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from ticketfakes.core.clock import Clock
 from ticketfakes.core.problems import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from ticketfakes.fakes.gomry import GomryBackend
+from ticketfakes.fakes.gomry import state as gomry_state
 from ticketfakes.fakes.gomry.model import TRANSITIONS
 from ticketfakes.fakes.gomry.state import HOLDS_SEAT, STATUSES, StatusIndex, iso_ms, parse_iso
 from ticketfakes.fixtures import FixtureError, load_fixture_file
@@ -58,6 +61,50 @@ def create(
 def statuses_of(b: GomryBackend, event: str, wanted: list[str] | None = None) -> dict[str, str]:
     out = b.list_attendees(key(b), event, page_size=200, statuses=wanted or list(STATUSES))
     return {a["id"]: a["status"] for a in out["data"]}
+
+
+def reference_iso(ms: int) -> str:
+    """What `iso_ms` must answer, by plain datetime arithmetic (no memo)."""
+    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)).isoformat(timespec="milliseconds")[
+        :-6
+    ] + "Z"
+
+
+def expected_answers(b: GomryBackend) -> dict[str, dict[str, Any]]:
+    """Every attendee's JSON as the dump says it must look, built without the model's memoised views."""
+    d = b.dump()
+    class_names = {c["id"]: c["name"] for c in d["ticket_classes"]}
+    emails = {c["id"]: c["email"] for c in d["contacts"]}
+    return {
+        a["id"]: {
+            "id": a["id"],
+            "event_id": a["event_id"],
+            "status": a["status"],
+            "ticket_class_id": a["ticket_class_id"],
+            "ticket_class_name": class_names[a["ticket_class_id"]],
+            "contact_id": a["contact_id"],
+            "first_name": a["first_name"],
+            "last_name": a["last_name"],
+            "email": emails[a["contact_id"]],
+            "payment_id": a["payment_id"],
+            "payment_method": a["payment_method"],
+            "created_at": reference_iso(a["created_ms"]),
+            "updated_at": reference_iso(a["updated_ms"]),
+        }
+        for a in d["attendees"]
+    }
+
+
+def assert_answers_match_state(b: GomryBackend, k: Any, events: list[str]) -> None:
+    """Lists (every status) and single reads answer exactly what the stored state says, keys in order."""
+    expected = expected_answers(b)
+    for event_id in events:
+        listed = b.list_attendees(k, event_id, page_size=200, statuses=list(STATUSES))["data"]
+        assert listed == [v for v in expected.values() if v["event_id"] == event_id]
+        for answer in listed:
+            assert list(answer) == list(expected[answer["id"]])
+            if answer["status"] != "deleted":
+                assert b.get_attendee(k, event_id, answer["id"]) == answer
 
 
 # -- auth, scopes, tenancy -------------------------------------------------------------------------
@@ -446,6 +493,76 @@ def test_model_outputs_match_the_spec(b: GomryBackend) -> None:
     )
 
 
+# -- answers follow every write (the JSON views and ISO strings are memoised) ----------------------------
+def test_iso_ms_agrees_with_datetime_arithmetic(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gomry_state, "_SECOND_PREFIX_LIMIT", 8)  # the memo is emptied again and again
+    rng = random.Random(7)
+    lo = (datetime(1, 1, 1, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+    hi = (datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
+        milliseconds=1
+    )
+    edges = [0, 1, 999, 1000, 1001, -1, -999, -1000, -1001, lo, hi, T0, T0 - 1, T0 + 999]
+    for ms in edges + [rng.randint(lo, hi) for _ in range(2000)] + [T0 + rng.randint(0, 5000) for _ in range(500)]:
+        assert iso_ms(ms) == reference_iso(ms), ms
+        assert iso_ms(ms) == reference_iso(ms), ms  # again, now from the memo
+    assert len(gomry_state._SECOND_PREFIX) <= 8
+    for outside in (lo - 1, hi + 1):
+        with pytest.raises(OverflowError):
+            iso_ms(outside)
+
+
+def test_answers_follow_every_write(b: GomryBackend, clock: Clock) -> None:
+    k = key(b)
+    events = ["evt_demo", "evt_small"]
+    tid = create(b, contact={"first_name": "Jane", "last_name": "Doe"})["data"][0]["id"]
+    assert_answers_match_state(b, k, events)  # every view is now memoised
+    before = b.dump()
+
+    clock.advance(1500)
+    out = b.update_attendee(k, "evt_demo", tid, {"first_name": "Janet", "last_name": None})
+    assert (out["first_name"], out["last_name"], out["updated_at"]) == ("Janet", None, "2026-05-26T12:00:01.500Z")
+    assert b.get_attendee(k, "evt_demo", tid) == out
+    assert_answers_match_state(b, k, events)
+
+    clock.advance(1)
+    assert b.update_attendee(k, "evt_demo", tid, {"status": "checked_in"})["status"] == "checked_in"
+    listed = b.list_attendees(k, "evt_demo", statuses=["checked_in"])["data"]
+    assert [(a["id"], a["status"], a["updated_at"]) for a in listed] == [
+        (tid, "checked_in", "2026-05-26T12:00:01.501Z")
+    ]
+    assert_answers_match_state(b, k, events)
+
+    # A write straight to the record (no model method) still shows: the view checks the fields it shows.
+    b._s.attendees[tid].first_name = "Direct"
+    assert b.get_attendee(k, "evt_demo", tid)["first_name"] == "Direct"
+    assert_answers_match_state(b, k, events)
+
+    clock.advance(1)
+    b.update_attendee(k, "evt_demo", tid, {"status": "valid"})
+    b.delete_attendee(k, "evt_demo", tid)
+    assert statuses_of(b, "evt_demo") == {tid: "deleted"}
+    assert_answers_match_state(b, k, events)
+
+    # An upgrade changes status, class (and its name), names, payment and updated_at of a listed ticket.
+    inv = create(b, cls="tc_open", status="invited", email="bob@example.com")["data"][0]
+    assert b.get_attendee(k, "evt_demo", inv["id"])["ticket_class_name"] == "Open Entry"
+    clock.advance(1)
+    up = create(b, cls="tc_general", email="bob@example.com", payment_method="free", contact={"first_name": "Bob"})
+    assert up["quantity"] == 0
+    got = b.get_attendee(k, "evt_demo", inv["id"])
+    assert (got["status"], got["ticket_class_id"]) == ("valid", "tc_general")
+    assert got["ticket_class_name"] == "General Admission"
+    assert (got["first_name"], got["payment_id"], got["payment_method"]) == ("Bob", up["payment_id"], "free")
+    assert got["updated_at"] == "2026-05-26T12:00:01.503Z" != got["created_at"]
+    assert_answers_match_state(b, k, events)
+
+    # Restore brings back the old records, and their answers with them.
+    b.restore(before)
+    assert b.get_attendee(k, "evt_demo", tid)["first_name"] == "Jane"
+    assert b.list_attendees(k, "evt_demo")["data"] == [b.get_attendee(k, "evt_demo", tid)]
+    assert_answers_match_state(b, k, events)
+
+
 # -- state machine: seats held always equal the holding tickets, never above a limit ---------------------
 CLASSES = {"c1": ("e1", 4, False), "c2": ("e1", None, True), "c3": ("e1", 2, False), "c4": ("e2", 3, False)}
 EVENTS = {"e1": 6, "e2": None}
@@ -454,7 +571,7 @@ EVENTS = {"e1": 6, "e2": None}
 class GomryMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        clock = Clock()
+        self.clock = clock = Clock()
         clock.freeze(True)
         self.b = GomryBackend(clock)
         self.b.add_org("o")
@@ -540,6 +657,17 @@ class GomryMachine(RuleBasedStateMachine):
         except NotFound:
             assert any(a["id"] == tid and a["status"] == "deleted" for a in self.b.dump()["attendees"])
 
+    @precondition(lambda self: self.tickets)
+    @rule(pick=st.integers(0, 10_000), name=st.sampled_from(["Ann", "Bo", None]), tick=st.integers(0, 1500))
+    def rename(self, pick: int, name: str | None, tick: int) -> None:
+        event_id, tid = self.tickets[pick % len(self.tickets)]
+        self.clock.advance(tick)
+        try:
+            out = self.b.update_attendee(self.k, event_id, tid, {"first_name": name})
+        except NotFound:
+            return  # deleted
+        assert out["first_name"] == name
+
     @rule(wanted=st.lists(st.sampled_from(STATUSES), min_size=1, max_size=3), size=st.integers(1, 4))
     def list_pages_are_complete_and_disjoint(self, wanted: list[str], size: int) -> None:
         expected = [
@@ -555,6 +683,10 @@ class GomryMachine(RuleBasedStateMachine):
         d = self.b.dump()
         self.b.restore(d)
         assert self.b.dump() == d
+
+    @invariant()
+    def answers_match_the_stored_state(self) -> None:
+        assert_answers_match_state(self.b, self.k, sorted(EVENTS))
 
     @invariant()
     def seats_match_tickets_and_limits(self) -> None:

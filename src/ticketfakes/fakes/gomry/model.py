@@ -130,7 +130,19 @@ class GomryBackend:
 
     # -- JSON views ------------------------------------------------------------------------------
     def _attendee_json(self, a: Attendee) -> dict[str, Any]:
-        return {
+        # Building this dict was most of a list's cost, so it is kept on the attendee with the values of every
+        # field it shows. Checking them (not an invalidation call on each write path) keeps it right whoever
+        # writes the attendee; the class name and the e-mail hang off `class_id` / `contact_id` and never
+        # change. The dict is shared by every answer that shows the attendee: callers only serialise it.
+        key = (
+            a.id, a.event_id, a.status, a.class_id, a.contact_id, a.first_name, a.last_name, a.payment_id,
+            a.payment_method, a.created_ms, a.updated_ms,
+        )
+        view = a.view
+        if view is not None and view[0] == key:
+            return view[1]
+        created_at = iso_ms(a.created_ms)
+        body = {
             "id": a.id,
             "event_id": a.event_id,
             "status": a.status,
@@ -142,9 +154,11 @@ class GomryBackend:
             "email": self._s.contacts[a.contact_id].email,
             "payment_id": a.payment_id,
             "payment_method": a.payment_method,
-            "created_at": iso_ms(a.created_ms),
-            "updated_at": iso_ms(a.updated_ms),
+            "created_at": created_at,
+            "updated_at": created_at if a.updated_ms == a.created_ms else iso_ms(a.updated_ms),
         }
+        a.view = (key, body)
+        return body
 
     @staticmethod
     def _event_json(e: Event) -> dict[str, Any]:
@@ -300,8 +314,9 @@ class GomryBackend:
                 raise BadRequest("Validation failed", fields={"status": [f"unknown status {bad[0]}"]})
             window = PageWindow(page, page_size, event.index.count(wanted))
             seqs = event.index.window(wanted, window.start, page_size)
+            by_seq, as_json = self._s.by_seq, self._attendee_json  # looked up once per page, not per attendee
             return {
-                "data": [self._attendee_json(self._s.by_seq[seq]) for seq in seqs],
+                "data": [as_json(by_seq[seq]) for seq in seqs],
                 "pagination": window.as_dict(),
             }
 
