@@ -263,6 +263,28 @@ def test_identical_resend_is_nonupdates_and_keeps_updated_at(ticketfakes: Fakes,
     assert listing(http) == before
 
 
+def test_resend_then_change_shows_the_change_and_a_fresh_stamp(ticketfakes: Fakes, http: httpx.Client) -> None:
+    ticketfakes.admin.freeze()
+    ticketfakes.admin.set_clock(T0)
+    batch = [item(f"r-{n}", status="open", tags=["a"], timeSpent=1, custom={"n": n}) for n in range(3)]
+    put(http, batch)
+    for step, (clock, stamp, change) in enumerate([
+        (T0 + 1_500, "2023-11-14T22:13:21.500Z", {"status": "closed"}),
+        (T0 + 10, "2023-11-14T22:13:20.010Z", {"timeSpent": None}),  # back into a second seen before
+        (T0 + 61_000, "2023-11-14T22:14:21.000Z", {"custom": {"n": None}}),
+    ]):
+        ticketfakes.admin.set_clock(clock)
+        assert counts(put(http, batch)) == (0, 0, 3, 0, 0)
+        batch[1] = {**batch[1], **change}
+        result = put(http, batch)
+        assert counts(result) == (0, 1, 2, 0, 0), step
+        changed = listing(http)[1]
+        assert result["modified"] == [changed["_id"]] and changed["updatedAt"] == stamp
+        assert counts(put(http, batch)) == (0, 0, 3, 0, 0)
+    assert listing(http)[1]["status"] == "closed" and "timeSpent" not in listing(http)[1]
+    assert "custom" not in listing(http)[1] and listing(http)[0]["updatedAt"] == T0_ISO
+
+
 def test_status_200_206_400_follow_the_outcome(http: httpx.Client) -> None:
     good, bad = item("s-1"), item("s-bad", email="nobody@nowhere.example")
     put(http, [good], status=200)

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from ticketfakes.core.clock import Clock
 from ticketfakes.core.problems import BadRequest, NotFound, Unauthorized
 from ticketfakes.fakes.planhat import PlanhatBackend
-from ticketfakes.fakes.planhat.records import fixture_object_id
+from ticketfakes.fakes.planhat import model as planhat_model
+from ticketfakes.fakes.planhat.records import Ticket, apply_fields, changes_nothing, fixture_object_id
 from ticketfakes.fixtures import FixtureError, Section, load_fixture_file
 from ticketfakes.specs import SpecFile, operations
 
@@ -600,3 +601,139 @@ def test_property_sorted_pages_are_complete_and_ordered(
     for a, b in itertools.pairwise(present):  # ties keep creation order
         if rank(a) == rank(b):
             assert a["sourceId"] < b["sourceId"]
+
+
+# -- fast paths: the nonupdate check, cloning, cached "now" stamps -------------------------------------
+def test_write_stamps_follow_the_clock_across_seconds_and_backends() -> None:
+    # "now" is formatted once per second and cached: every stamp must still match the clock.
+    backend, other = make(), make()
+    other.clock.set(T0 + 86_400_000)
+    for n, (ms, iso) in enumerate([
+        (T0, T0_ISO),
+        (T0 + 1_234, "2023-11-14T22:13:21.234Z"),
+        (T0 - 1, "2023-11-14T22:13:19.999Z"),
+        (T0 + 999, "2023-11-14T22:13:20.999Z"),
+        (-1, "1969-12-31T23:59:59.999Z"),
+        (0, "1970-01-01T00:00:00.000Z"),
+    ]):
+        backend.clock.set(ms)
+        put(backend, ticket(f"k{n}"))
+        put(backend, ticket("moving", title=f"t{n}"))  # an update stamps updatedAt from the same clock
+        put(other, ticket(f"o{n}"))  # another backend, another second, in between
+        stored = {t["sourceId"]: t for t in listing(backend)}
+        assert stored[f"k{n}"]["createdAt"] == stored[f"k{n}"]["updatedAt"] == iso
+        assert stored["moving"]["updatedAt"] == iso
+        assert listing(other, limit=1, offset=n)[0]["createdAt"] == "2023-11-15T22:13:20.000Z"
+
+
+def test_clone_copies_every_field_and_owns_its_custom() -> None:
+    original = Ticket(
+        "a" * 24, "src-id", MAX, "acme", "Acme Inc", "u" * 24, "2020-01-01T00:00:00.000Z",
+        "2021-01-01T00:00:00.000Z", "acme-ext", "source", "title", "description", "url", ("t1", "t2"),
+        "type", "severity", "product", 2.5, "status", {"k": [1]},
+    )
+    copy = original.clone()
+    assert copy == original and copy is not original and copy.custom is not original.custom
+    copy.custom["other"] = 1  # type: ignore[index]
+    assert original.custom == {"k": [1]}
+
+
+def test_resent_item_that_changes_something_is_an_update_every_time() -> None:
+    backend = make()
+    base = ticket("1", title="T", status="open", tags=["a", "b"], timeSpent=1, custom={"a": 1, "b": [1]})
+    put(backend, base)
+    for n, change in enumerate([
+        {"title": "T2"}, {"title": None}, {"description": "new"}, {"status": 7}, {"tags": ["b", "a"]},
+        {"tags": ["a"]}, {"tags": None}, {"tags": []}, {"tags": ["a", 1]}, {"timeSpent": True},
+        {"timeSpent": 2}, {"timeSpent": "3"}, {"custom": {"a": 2}}, {"custom": {"a": None}},
+        {"custom": {"c": 1}}, {"custom": None}, {"custom": {"b": [1, 2]}}, {"email": "Max@acme.example"},
+        {"companyId": "globex"}, {"createdAt": "2020-01-01"}, {"updatedAt": "2020-01-01"},
+    ]):
+        backend.clock.advance(1_000)
+        item = {**ticket("1"), **change}
+        _, body = put(backend, item)
+        assert (body["updated"], body["nonupdates"]) == (1, 0), change
+        stored = listing(backend)[0]
+        if "updatedAt" not in change:
+            assert stored["updatedAt"] == f"2023-11-14T22:13:{21 + n}.000Z", change
+        _, body = put(backend, item)  # the same item again: now it changes nothing
+        assert (body["updated"], body["nonupdates"]) == (0, 1), change
+        assert listing(backend) == [stored]
+        put(backend, base)
+
+
+def test_renaming_the_source_id_alone_is_an_update() -> None:
+    backend = make()
+    _, body = put(backend, ticket("old", title="T"))
+    (ticket_id,) = body["upsertedIds"]
+    _, body = put(backend, {"_id": ticket_id, "sourceId": "new", "email": MAX, "title": "T"})
+    assert body["updatesKeys"] == [{"_id": ticket_id, "sourceId": "new"}]
+    assert [t["sourceId"] for t in listing(backend)] == ["new"]
+    _, body = put(backend, {"_id": ticket_id, "email": MAX})  # no sourceId: the stored one stays
+    assert body["nonupdates"] == 1
+
+
+def test_empty_custom_from_a_dump_is_cleared_by_an_empty_custom() -> None:
+    backend = make()
+    put(backend, ticket("1", custom={"a": 1}))
+    state = backend.dump()
+    state["tickets"][0]["custom"] = {}
+    backend.restore(state)
+    _, body = put(backend, ticket("1", custom={}))
+    assert body["updated"] == 1 and "custom" not in listing(backend)[0]
+    _, body = put(backend, ticket("1", custom={"x": None}))
+    assert body["nonupdates"] == 1
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.sampled_from([0, 1, 2, 0.0, -0.0, 1.0, 1.5, "", "a", "b"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "b"]), inner, max_size=2),
+    max_leaves=5,
+)
+EDITS = st.fixed_dictionaries({}, optional={
+    "title": JSON_VALUES,
+    "status": JSON_VALUES,
+    "tags": JSON_VALUES,
+    "timeSpent": JSON_VALUES,
+    "custom": JSON_VALUES,
+    "createdAt": st.sampled_from(["2020-01-01", "2020-01-01T00:00:00Z", "nope"]),
+    "updatedAt": st.sampled_from(["2020-01-01", "2023-11-14T22:13:20Z", "nope"]),
+    "companyId": st.sampled_from(["acme", "globex", "nope"]),
+    "email": st.sampled_from([MAX, "MAX@acme.example", " max@acme.example "]),
+})
+
+
+@PROPERTY_SETTINGS
+@given(st.lists(EDITS, min_size=1, max_size=4), st.lists(st.tuples(st.integers(0, 3), EDITS), max_size=6))
+def test_property_nonupdate_fast_path_agrees_with_clone_and_compare(
+    first: list[dict[str, Any]], second: list[tuple[int, dict[str, Any]]]
+) -> None:
+    """The second batch only touches stored tickets with known e-mails, so no new id is drawn and
+    the run with the fast path and the run without it must give the same bytes."""
+    backend = make()
+    batch = [{**ticket(f"k{i}"), **edit} for i, edit in enumerate(first)]
+    _, body = put(backend, batch)
+    created = {key["sourceId"] for key in body["insertsKeys"]}
+    stored = [item for item in batch if item["sourceId"] in created]  # the others failed (a bad date)
+    again = [{**stored[i % len(stored)], **edit} for i, edit in second] if stored else []
+    state = backend.dump()
+    fast = put(backend, again), backend.dump()
+    backend.restore(state)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(planhat_model, "changes_nothing", lambda ticket, item: False)
+        slow = put(backend, again), backend.dump()
+    assert fast == slow
+
+
+@PROPERTY_SETTINGS
+@given(EDITS, EDITS)
+def test_property_changes_nothing_is_never_wrong(first: dict[str, Any], second: dict[str, Any]) -> None:
+    stored = Ticket("a" * 24, "k", MAX, "acme", "Acme Inc", "u" * 24, T0_ISO, T0_ISO)
+    apply_fields(stored, first)
+    changed = stored.clone()
+    apply_fields(changed, second)
+    if changes_nothing(stored, second):
+        assert changed == stored
+    tags = first.get("tags")
+    if not isinstance(tags, list) or all(isinstance(t, str) for t in tags):  # mixed tags take the full path
+        assert changes_nothing(stored, first)  # what was just applied, re-sent: the fast path takes it

@@ -24,6 +24,7 @@ from .records import (
     ObjectIds,
     Ticket,
     apply_fields,
+    changes_nothing,
     iso_from_ms,
     normalize_date,
 )
@@ -202,12 +203,13 @@ class PlanhatBackend:
         if not EMAIL.match(email):
             raise _ItemFailed(f"Invalid email {email}")
         dates: dict[str, str] = {}
-        for name in ("createdAt", "updatedAt"):
-            if item.get(name) is not None:
-                value = normalize_date(item[name])
-                if value is None:
-                    raise _ItemFailed(f"Invalid date in {name}: {item[name]}")
-                dates[name] = value
+        if "createdAt" in item or "updatedAt" in item:  # most items carry neither
+            for name in ("createdAt", "updatedAt"):
+                if item.get(name) is not None:
+                    value = normalize_date(item[name])
+                    if value is None:
+                        raise _ItemFailed(f"Invalid date in {name}: {item[name]}")
+                    dates[name] = value
         company = self._company_for(item)
         user = self._users.get(email.lower())
         if user is None and company is None:
@@ -240,6 +242,20 @@ class PlanhatBackend:
             result["insertsKeys"].append({"_id": ticket.id, "sourceId": ticket.source_id})
             result["upsertedIds"].append(ticket.id)
             return
+        if (
+            (not source_id or source_id == target.source_id)
+            and email == target.email
+            and user.id == target.end_user_id
+            and company.id == target.company_id
+            and company.name == target.company_name
+            and company.external_id == target.company_external_id
+            and dates.get("createdAt", target.created_at) == target.created_at
+            and dates.get("updatedAt", target.updated_at) == target.updated_at
+            and changes_nothing(target, item)
+        ):
+            # A re-sent item (the usual sync): nothing is built, nothing is copied.
+            result["nonupdates"] += 1
+            return
         ticket = target.clone()
         ticket.source_id = source_id or ticket.source_id
         ticket.email = email
@@ -260,7 +276,10 @@ class PlanhatBackend:
     def _company_for(self, item: dict[str, Any]) -> Company | None:
         """The company an item names, if any; a name that matches nothing fails the item."""
         by_id = by_ext = None
-        company_id, external_id = _text(item.get("companyId")), _text(item.get("companyExternalId"))
+        company_id, external_id = item.get("companyId"), item.get("companyExternalId")
+        if company_id is None and external_id is None:
+            return None  # the usual item: the end user's company
+        company_id, external_id = _text(company_id), _text(external_id)
         if company_id is not None:
             by_id = self._companies.get(company_id)
             if by_id is None:
