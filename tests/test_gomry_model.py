@@ -16,12 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from ticketfakes.core import timestamps
 from ticketfakes.core.clock import Clock
 from ticketfakes.core.problems import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from ticketfakes.core.timestamps import iso_ms, parse_iso
 from ticketfakes.fakes.gomry import GomryBackend
-from ticketfakes.fakes.gomry import state as gomry_state
 from ticketfakes.fakes.gomry.model import TRANSITIONS
-from ticketfakes.fakes.gomry.state import HOLDS_SEAT, STATUSES, StatusIndex, iso_ms, parse_iso
+from ticketfakes.fakes.gomry.state import HOLDS_SEAT, STATUSES, StatusIndex
 from ticketfakes.fixtures import FixtureError, load_fixture_file
 
 T0 = parse_iso("2026-05-26T12:00:00.000Z")
@@ -495,7 +496,7 @@ def test_model_outputs_match_the_spec(b: GomryBackend) -> None:
 
 # -- answers follow every write (the JSON views and ISO strings are memoised) ----------------------------
 def test_iso_ms_agrees_with_datetime_arithmetic(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gomry_state, "_SECOND_PREFIX_LIMIT", 8)  # the memo is emptied again and again
+    monkeypatch.setattr(timestamps, "_SECOND_PREFIX_LIMIT", 8)  # the memo is emptied again and again
     rng = random.Random(7)
     lo = (datetime(1, 1, 1, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
     hi = (datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
@@ -505,7 +506,7 @@ def test_iso_ms_agrees_with_datetime_arithmetic(monkeypatch: pytest.MonkeyPatch)
     for ms in edges + [rng.randint(lo, hi) for _ in range(2000)] + [T0 + rng.randint(0, 5000) for _ in range(500)]:
         assert iso_ms(ms) == reference_iso(ms), ms
         assert iso_ms(ms) == reference_iso(ms), ms  # again, now from the memo
-    assert len(gomry_state._SECOND_PREFIX) <= 8
+    assert len(timestamps._SECOND_PREFIX) <= 8
     for outside in (lo - 1, hi + 1):
         with pytest.raises(OverflowError):
             iso_ms(outside)

@@ -15,6 +15,7 @@ from ...core.clock import Clock
 from ...core.ids import new_id
 from ...core.pagination import PageWindow
 from ...core.problems import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from ...core.timestamps import iso_ms, parse_iso
 from ...fixtures import Section
 from .snapshot import state_from_dump
 from .state import (
@@ -26,9 +27,7 @@ from .state import (
     Event,
     GomryState,
     TicketClass,
-    iso_ms,
     load_fixture,
-    parse_iso,
     remaining,
 )
 

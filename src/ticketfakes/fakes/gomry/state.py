@@ -10,12 +10,12 @@ import heapq
 from bisect import bisect_left, insort
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
 import yaml
 
+from ...core.timestamps import parse_iso
 from ...fixtures import Section
 
 STATUSES = ("valid", "pending_approval", "checked_in", "invited", "rejected", "deleted")
@@ -25,43 +25,6 @@ RESOURCES = ("attendees", "events", "ticket_classes")
 ACCESS = ("read", "write")
 PAYMENT_METHODS = ("cash", "free", "external")
 OUTBOX_LIMIT = 1000  # the outbox is a bounded ring, like the request journal
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-# `iso_ms` runs twice per attendee in every answer, and datetime arithmetic is most of a list's cost: the
-# `YYYY-MM-DDTHH:MM:SS` part is memoised per whole second, the `.mmmZ` part is a table lookup. A pure
-# function of `ms`, so nothing needs invalidating; the memo is emptied when full to stay bounded.
-_MS_SUFFIX = tuple(f".{n:03d}Z" for n in range(1000))
-_SECOND_PREFIX: dict[int, str] = {}
-_SECOND_PREFIX_LIMIT = 65_536
-
-
-def _second_prefix(second: int) -> str:
-    t = _EPOCH + timedelta(seconds=second)  # OverflowError for an instant datetime cannot hold
-    prefix = f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-    if len(_SECOND_PREFIX) >= _SECOND_PREFIX_LIMIT:
-        _SECOND_PREFIX.clear()
-    _SECOND_PREFIX[second] = prefix
-    return prefix
-
-
-def iso_ms(ms: int) -> str:
-    """Milliseconds since the epoch -> `2026-05-26T12:00:00.000Z` (what Gomry's timestamps look like)."""
-    second, milli = divmod(ms, 1000)  # floor division: before 1970 the milliseconds still count up
-    prefix = _SECOND_PREFIX.get(second)
-    if prefix is None:
-        prefix = _second_prefix(second)
-    return prefix + _MS_SUFFIX[milli]
-
-
-def parse_iso(text: str) -> int:
-    """An ISO-8601 instant with a time zone -> ms since the epoch; ValueError otherwise."""
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        raise ValueError("time zone missing")
-    return (parsed - _EPOCH) // timedelta(milliseconds=1)
-
 
 @dataclass(slots=True)
 class Org:

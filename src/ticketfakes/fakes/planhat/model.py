@@ -16,6 +16,7 @@ from typing import Any
 
 from ...core.clock import Clock
 from ...core.problems import BadRequest, NotFound, Unauthorized
+from ...core.timestamps import iso_ms
 from ...fixtures import Section
 from .records import (
     EMAIL,
@@ -25,7 +26,6 @@ from .records import (
     Ticket,
     apply_fields,
     changes_nothing,
-    iso_from_ms,
     normalize_date,
 )
 from .state import parse_fixture, parse_state
@@ -145,7 +145,7 @@ class PlanhatBackend:
         result = _empty_result()
         modified: dict[str, None] = {}
         with self._lock:
-            now = iso_from_ms(self.clock.now_ms())
+            now = iso_ms(self.clock.now_ms())
             for index, item in enumerate(items):
                 self._upsert_one(index, item, now, result, modified)
             result["modified"] = list(modified)

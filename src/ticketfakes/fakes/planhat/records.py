@@ -10,16 +10,16 @@ import operator
 import re
 import secrets
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from ...core.clock import Clock
+from ...core.timestamps import iso_datetime
 
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 # Deliberately loose: Planhat accepts any address of the form local@domain.tld.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Plain optional text fields: posted as a string, or null to clear them.
 TEXT_FIELDS = ("source", "title", "description", "url", "type", "severity", "product", "status")
@@ -50,29 +50,6 @@ JSON_TO_ATTR = {
 _ITEMS = tuple(JSON_TO_ATTR.items())
 
 
-def iso_ms(dt: datetime) -> str:
-    """UTC, millisecond precision, `Z`: the one form the fake returns, so string order is time order."""
-    return (
-        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
-        f".{dt.microsecond // 1000:03d}Z"
-    )
-
-
-# Every write stamps "now": the date-and-seconds part is formatted once per second, only the
-# milliseconds per call. One tuple, swapped whole, so threads never pair a second with another's text.
-_SECOND_TEXT: list[tuple[int, str]] = [(0, "1970-01-01T00:00:00")]
-
-
-def iso_from_ms(ms: int) -> str:
-    # Floor division and modulo split negative instants the way timedelta does.
-    second, millis = divmod(ms, 1000)
-    cached = _SECOND_TEXT[0]
-    if cached[0] != second:
-        cached = (second, iso_ms(_EPOCH + timedelta(seconds=second))[:-5])
-        _SECOND_TEXT[0] = cached
-    return f"{cached[1]}.{millis:03d}Z"
-
-
 def normalize_date(value: Any) -> str | None:
     """Any ISO-8601 date or date-time -> `YYYY-MM-DDTHH:MM:SS.mmmZ`; None when it is not one.
 
@@ -85,7 +62,7 @@ def normalize_date(value: Any) -> str | None:
         dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
     except (ValueError, OverflowError):
         return None
-    return iso_ms(dt)
+    return iso_datetime(dt)
 
 
 def fixture_object_id(kind: str, key: str) -> str:
