@@ -61,12 +61,14 @@ def ticketfakes_server(fixtures: Path | None, env: dict[str, str] | None = None)
     return Server("ticketfakes", command, port, GOMRY_PROBE, cwd=str(ROOT), env=env)
 
 
-def baseline_server(canned: Path | None) -> Server:
+def baseline_server(canned: Path | None, raw: bool = False) -> Server:
     port = free_port()
     command = [sys.executable, str(HERE / "baseline.py"), "--port", str(port)]
     if canned is not None:
         command += ["--canned", str(canned)]
-    return Server("baseline", command, port, Probe("GET", "/"), cwd=str(ROOT))
+    if raw:
+        command += ["--raw"]
+    return Server("ceiling" if raw else "baseline", command, port, Probe("GET", "/"), cwd=str(ROOT))
 
 
 def prism_server(spec: str, probe: Probe) -> Server:
@@ -174,15 +176,15 @@ def throughput_ticketfakes(cases: list[Case], settings: Settings, canned: Path) 
     return out
 
 
-def throughput_baseline(cases: list[Case], settings: Settings, canned: Path) -> dict[str, Any]:
+def throughput_baseline(cases: list[Case], settings: Settings, canned: Path, raw: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    with baseline_server(canned) as server:
+    with baseline_server(canned, raw) as server:
         server.start()
         for case in cases:
             script = write_script(WORKDIR / "wrk", case.name, case.method, case.all_headers(), case.body)
             out[case.name] = measure(server.base + PREFIXES[case.vendor] + case.path, script, settings,
                                      case.min_duration_s)
-            log(f"  baseline {case.name}: {out[case.name]['rps']:.0f} req/s non2xx={out[case.name]['non2xx']}")
+            log(f"  {server.name} {case.name}: {out[case.name]['rps']:.0f} req/s non2xx={out[case.name]['non2xx']}")
         out["_memory"] = server.memory_mb()
     return out
 
@@ -217,7 +219,8 @@ def throughput_prism(cases: list[Case], settings: Settings) -> dict[str, Any]:
     return out
 
 
-def ratios(fake: dict[str, Any], base: dict[str, Any], prism: dict[str, Any]) -> dict[str, Any]:
+def ratios(fake: dict[str, Any], base: dict[str, Any], prism: dict[str, Any], ceiling: dict[str, Any]
+           ) -> dict[str, Any]:
     def ratio(a: Any, b: Any) -> float | None:
         return round(a / b, 3) if isinstance(a, int | float) and isinstance(b, int | float) and b else None
 
@@ -227,6 +230,10 @@ def ratios(fake: dict[str, Any], base: dict[str, Any], prism: dict[str, Any]) ->
         "p99_vs_baseline": ratio(fake.get("p99_ms"), base.get("p99_ms")),
         "rps_vs_prism": ratio(fake.get("rps"), prism.get("rps")),
         "p50_vs_prism": ratio(fake.get("p50_ms"), prism.get("p50_ms")),
+        "rps_vs_ceiling": ratio(fake.get("rps"), ceiling.get("rps")),
+        # what the targets can ask of any app under these uvicorn settings
+        "baseline_vs_prism": ratio(base.get("rps"), prism.get("rps")),
+        "ceiling_vs_prism": ratio(ceiling.get("rps"), prism.get("rps")),
     }
 
 
@@ -234,7 +241,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short runs for a sanity check (< 2 min)")
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
-    parser.add_argument("--skip", default="", help="comma-separated phases to skip: startup,prism,growth,profile")
+    parser.add_argument("--skip", default="",
+                        help="comma-separated phases to skip: startup,prism,ceiling,growth,profile")
     parser.add_argument("--out", default="", help="results file (default: latest.json, quick.json with --quick)")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     args = parser.parse_args()
@@ -267,12 +275,15 @@ def main() -> int:
     base_settings = dataclasses.replace(config["settings"],
                                         warmup_s=config.get("baseline_warmup_s", config["settings"].warmup_s))
     base = throughput_baseline(cases, base_settings, canned)
+    ceiling = {} if "ceiling" in skip else throughput_baseline(cases, base_settings, canned, raw=True)
     prism = {} if "prism" in skip else throughput_prism(cases, config["settings"])
     results["memory"] = {"ticketfakes": fake.pop("_memory"), "baseline": base.pop("_memory"),
-                         "prism": prism.pop("_memory", None)}
+                         "ceiling": ceiling.pop("_memory", None), "prism": prism.pop("_memory", None)}
+    skipped = {"error": "skipped"}
     results["throughput"] = {
-        name: {"ticketfakes": fake[name], "baseline": base[name], "prism": prism.get(name, {"error": "skipped"}),
-               "ratios": ratios(fake[name], base[name], prism.get(name, {}))}
+        name: {"ticketfakes": fake[name], "baseline": base[name], "ceiling": ceiling.get(name, skipped),
+               "prism": prism.get(name, skipped),
+               "ratios": ratios(fake[name], base[name], prism.get(name, {}), ceiling.get(name, {}))}
         for name in fake
     }
     if "growth" not in skip:

@@ -25,8 +25,8 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
     throughput = results.get("throughput", {})
     vs_base = {n: t["ratios"]["rps_vs_baseline"] for n, t in throughput.items()}
     vs_prism = {n: t["ratios"]["rps_vs_prism"] for n, t in throughput.items()}
-    invalid = [n for n, t in throughput.items() for target in ("ticketfakes", "baseline", "prism")
-               if isinstance(t[target], dict) and t[target].get("valid") is False]
+    invalid = [n for n, t in throughput.items() for target in ("ticketfakes", "baseline", "ceiling", "prism")
+               if isinstance(t.get(target), dict) and t[target].get("valid") is False]
     targets: dict[str, Any] = {
         "rps_vs_baseline_min": MIN_VS_BASELINE,
         "cases_meeting_baseline_target": sorted(n for n, r in vs_base.items() if r and r >= MIN_VS_BASELINE),
@@ -35,6 +35,11 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         "cases_meeting_prism_target": sorted(n for n, r in vs_prism.items() if r and r >= MIN_VS_PRISM),
         "cases_missing_prism_target": sorted(n for n, r in vs_prism.items() if r and r < MIN_VS_PRISM),
         "measurements_with_non2xx_or_socket_errors": sorted(set(invalid)),
+        # Whether the Prism target is within reach of any app here: bare starlette / a plain ASGI app vs Prism.
+        "cases_where_baseline_reaches_prism_target": sorted(
+            n for n, t in throughput.items() if (t["ratios"].get("baseline_vs_prism") or 0) >= MIN_VS_PRISM),
+        "cases_where_ceiling_reaches_prism_target": sorted(
+            n for n, t in throughput.items() if (t["ratios"].get("ceiling_vs_prism") or 0) >= MIN_VS_PRISM),
     }
     startup = results.get("startup", {}).get("ticketfakes", {})
     if "median_s" in startup:
@@ -107,6 +112,7 @@ def markdown(results: dict[str, Any], plots: dict[str, str]) -> str:
     if errors:
         lines += ["", "Prism could not be measured for: " + "; ".join(f"{n} ({e[:120]})" for n, e in errors.items())]
     lines += ["", f"![throughput per endpoint]({plots['throughput']})", ""]
+    lines += _ceilings(results)
     lines += _startup_memory(results)
     if "growth" in results:
         lines += _growth(results["growth"], plots.get("growth"))
@@ -115,6 +121,24 @@ def markdown(results: dict[str, Any], plots: dict[str, str]) -> str:
         lines += _profile(results["profile"])
     lines += ["", END]
     return "\n".join(lines)
+
+
+def _ceilings(results: dict[str, Any]) -> list[str]:
+    """What the Prism target asks of any app under these uvicorn settings."""
+    rows = [(n, t) for n, t in results["throughput"].items() if "rps" in t.get("ceiling", {})]
+    if not rows:
+        return []
+    lines = ["### Ceilings: what any app under the same uvicorn could reach", "",
+             "The raw ASGI app answers the same bytes as bare starlette with no framework at all: uvicorn, "
+             "uvloop and httptools alone. Its ratio to Prism bounds the ratio any Python app can reach here.", "",
+             "| endpoint | raw ASGI req/s | ticketfakes ÷ raw ASGI | bare starlette ÷ Prism | raw ASGI ÷ Prism |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for name, t in rows:
+        r = t["ratios"]
+        lines.append(f"| {results['cases'][name]['title']} | {_cell(t['ceiling'], 'rps')} | "
+                     f"{_ratio(r.get('rps_vs_ceiling'))} | {_ratio(r.get('baseline_vs_prism'))} | "
+                     f"{_ratio(r.get('ceiling_vs_prism'))} |")
+    return [*lines, ""]
 
 
 def _startup_memory(results: dict[str, Any]) -> list[str]:
@@ -163,6 +187,10 @@ def _targets(t: dict[str, Any]) -> list[str]:
     lines.append(f"- ≥ {t['rps_vs_prism_min']:.0f}{X} Prism's req/s: met by "
                  f"{', '.join(t['cases_meeting_prism_target']) or 'none'}; missed by "
                  f"{', '.join(t['cases_missing_prism_target']) or 'none'}.")
+    if "cases_where_ceiling_reaches_prism_target" in t:
+        lines.append(f"  - for comparison, bare starlette itself reaches {t['rps_vs_prism_min']:.0f}{X} Prism on: "
+                     f"{', '.join(t['cases_where_baseline_reaches_prism_target']) or 'none'}; a raw ASGI app "
+                     f"(uvicorn alone) on: {', '.join(t['cases_where_ceiling_reaches_prism_target']) or 'none'}.")
     if "startup_s" in t:
         lines.append(f"- start-up under {MAX_STARTUP_S} s: {t['startup_s']:.3f} s "
                      f"({'met' if t['startup_met'] else 'missed'}).")
