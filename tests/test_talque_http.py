@@ -333,3 +333,24 @@ def test_tenant_isolation_between_orgs_and_providers(http: httpx.Client) -> None
     assert ours[0]["orgTicketId"] != theirs[0]["orgTicketId"]
     assert read(http, ["SHARED-ID"], org="org-other").status_code == 403
     assert post(http, [{"extTicketId": "X"}], org="org-other").status_code == 403  # not writable either
+
+
+def test_read_and_list_follow_updates_check_ins_restores_and_resets(http: httpx.Client) -> None:
+    def served(ext_id: str) -> tuple[Any, list[dict[str, Any]]]:
+        return read(http, [ext_id]).json()["ticketById"][ext_id]["model"], list_all(http)
+
+    ticket = {"extTicketId": "A", "email": "ada@example.com", "tickets": ["day-pass"]}
+    first = upsert(http, ticket)["ticketById"]["A"]["model"]
+    assert served("A") == (first, [first])  # read and listed once: cached from here on
+    dump = http.get("/_admin/state").json()
+    updated = upsert(http, {**ticket, "tickets": ["vip"]})["ticketById"]["A"]["model"]
+    assert updated["categories"] == ["vip"] and served("A") == (updated, [updated])
+    path = f"/_admin/talque/orgs/org-demo/tickets/{first['orgTicketId']}"
+    checked = http.post(f"{path}/check-ins", json={"at_ms": 5}).json()
+    assert checked["checkIns"] == [5] and served("A") == (checked, [checked])
+    cleared = http.post(f"{path}/check-in-reset").json()
+    assert cleared["isCheckInReset"] is True and served("A") == (cleared, [cleared])
+    assert http.put("/_admin/state", json=dump).status_code == 200
+    assert served("A") == (first, [first])
+    assert http.post("/_admin/reset").status_code == 200
+    assert served("A") == (None, [])

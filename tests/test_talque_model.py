@@ -642,6 +642,130 @@ def test_dump_restore_is_exact_and_bad_input_keeps_state(backend: TalqueBackend)
         assert fresh.dump() == dump
 
 
+# -- cached models: whatever changes a ticket shows in the next read, list and re-post -------------------
+def read_model(backend: TalqueBackend, ext_id: str, who: str = "demo") -> dict[str, Any] | None:
+    body = backend.read("org-demo", client(backend, who), f"{who}-shop", [ext_id])
+    assert_read_body(body)
+    return body["ticketById"][ext_id]["model"]
+
+
+def listed(backend: TalqueBackend, ext_id: str) -> dict[str, Any]:
+    return next(t for t in page_all(backend, limit=100) if t["ticketId"] == ext_id)
+
+
+def test_reads_and_lists_follow_every_write(backend: TalqueBackend) -> None:
+    created = model_of(post(backend, ADA), "T-1")
+    tid = created["orgTicketId"]
+    assert read_model(backend, "T-1") == created == listed(backend, "T-1")  # both cached now
+    assert model_of(post(backend, ADA), "T-1") == created  # UNCHANGED: served from the cache
+    updated = model_of(post(backend, {**ADA, "firstName": "Augusta", "tickets": ["vip"]}), "T-1")
+    assert updated["holder"]["firstName"] == "Augusta" and updated["categories"] == ["vip"] and updated["isVip"]
+    assert read_model(backend, "T-1") == updated == listed(backend, "T-1") != created
+    order = {"extPurchaseId": "PO-1", "email": "buyer@example.com", "firstName": "Bob"}
+    bought = model_of(post(backend, {**ADA, "firstName": "Augusta", "tickets": ["vip"]}, order=order), "T-1")
+    assert bought["purchaser"]["firstName"] == "Bob" and bought["purchaseOrderId"] is not None
+    assert read_model(backend, "T-1") == bought == listed(backend, "T-1")
+    checked = backend.check_in("org-demo", tid, at_ms=T0 + 1)
+    assert checked["checkIns"] == [T0 + 1] and checked["mtime"] > bought["mtime"]
+    assert read_model(backend, "T-1") == checked == listed(backend, "T-1") == backend.get_ticket("org-demo", tid)
+    reset = backend.reset_check_ins("org-demo", tid)
+    assert reset["checkIns"] == [] and reset["isCheckInReset"] is True
+    assert read_model(backend, "T-1") == reset == listed(backend, "T-1") == backend.get_ticket("org-demo", tid)
+    moved = model_of(post(backend, {**ADA, "email": "other@example.com"}), "T-1")  # to another profile
+    other = next(p["id"] for p in backend.profiles("org-demo") if p["email"] == "other@example.com")
+    assert page_all(backend, profile_id=other) == [moved] == [read_model(backend, "T-1")]
+
+
+def test_restore_and_reset_replace_cached_models(backend: TalqueBackend) -> None:
+    created = model_of(post(backend, ADA), "T-1")
+    assert read_model(backend, "T-1") == created
+    dump = backend.dump()
+    post(backend, {**ADA, "firstName": "Later"})
+    assert read_model(backend, "T-1")["holder"]["firstName"] == "Later"  # type: ignore[index]
+    backend.restore(copy.deepcopy(dump))
+    assert read_model(backend, "T-1") == created == listed(backend, "T-1")
+    edited = copy.deepcopy(dump)
+    edited["tickets"][0].update(main_id="main-1", check_ins=[7], mtime=created["mtime"])  # same mtime on purpose
+    backend.restore(edited)
+    assert read_model(backend, "T-1") == {**created, "mainId": "main-1", "checkIns": [7]} == listed(backend, "T-1")
+    backend.reset(shared_section())
+    assert read_model(backend, "T-1") is None and page_all(backend) == []
+
+
+def test_a_reset_with_other_ticket_types_resolves_afresh(backend: TalqueBackend) -> None:
+    vip = {"extTicketId": "a", "tickets": ["vip"]}
+    assert model_of(post(backend, vip), "a")["categories"] == ["vip"]
+
+    def recategorise(data: dict[str, Any]) -> None:
+        add_shared_client(data)
+        for ticket_type in data["orgs"][0]["ticket_types"]:
+            if ticket_type["id"] == "vip":
+                ticket_type.update(category="patron", vip=False)
+
+    backend.reset(talque_section(recategorise))
+    again = model_of(post(backend, vip), "a")
+    assert again["categories"] == ["patron"] and again["isVip"] is False
+    # the same id lists in another org: resolved against that org's own types
+    assert post(backend, vip, who="shared", org="org-other")["ticketById"]["a"]["reason"] == "UNKNOWN_TICKET_TYPE"
+
+
+def test_the_resolution_memo_is_bounded(backend: TalqueBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ticketfakes.fakes.talque import mapping
+
+    monkeypatch.setattr(mapping, "RESOLVED_MEMO_SIZE", 2)
+    tickets = [
+        {"extTicketId": "a", "tickets": ["vip"]},
+        {"extTicketId": "b", "eventIds": ["sess-keynote"]},
+        {"extTicketId": "c", "tickets": ["gold"]},
+        {"extTicketId": "d", "tickets": ["vip"]},
+        {"extTicketId": "e", "tickets": ["gold"]},
+    ]
+    body = post(backend, *tickets)
+    reasons = [body["ticketById"][t["extTicketId"]]["reason"] for t in tickets]
+    assert reasons == ["CREATED", "CREATED", "UNKNOWN_TICKET_TYPE", "CREATED", "UNKNOWN_TICKET_TYPE"]
+    assert model_of(body, "d")["categories"] == ["vip"] and model_of(body, "b")["eventIds"] == ["sess-keynote"]
+    assert len(backend._state.orgs["org-demo"].resolved) <= 2
+
+
+def test_a_model_built_at_another_mtime_is_never_served(backend: TalqueBackend) -> None:
+    tid = model_of(post(backend, ADA), "T-1")["orgTicketId"]
+    assert read_model(backend, "T-1") is not None  # cached
+    record = backend._state.by_org_ticket_id[tid]
+    record.mtime += 5  # as a write that forgot to drop the cached model would leave it
+    assert read_model(backend, "T-1")["mtime"] == record.mtime  # type: ignore[index]
+    assert model_of(post(backend, ADA), "T-1")["mtime"] == record.mtime  # UNCHANGED re-post too
+
+
+def test_answers_may_be_changed_without_touching_the_ticket(backend: TalqueBackend) -> None:
+    expected = model_of(post(backend, ADA), "T-1")
+    for answer in (read_model(backend, "T-1"), listed(backend, "T-1"), model_of(post(backend, ADA), "T-1")):
+        assert answer is not None
+        answer.update(holder=None, tickets=["changed"], purchaser={"email": "x"}, mainId="changed")
+    fresh = backend.get_ticket("org-demo", expected["orgTicketId"])  # to_model: fresh all the way down
+    fresh["holder"]["email"] = "changed@example.com"
+    fresh["eventIds"].append("sess-changed")
+    assert read_model(backend, "T-1") == expected == listed(backend, "T-1")
+
+
+def test_seq_index_pages_in_sequence_order_through_moves() -> None:
+    from types import SimpleNamespace
+
+    from ticketfakes.fakes.talque.state import SeqIndex
+
+    one, three, five, seven = (SimpleNamespace(seq=n) for n in (1, 3, 5, 7))
+    index = SeqIndex()
+    for record in (one, five, seven, three):  # three moves in: lands in the middle
+        index.add(record)  # type: ignore[arg-type]
+    assert [r.seq for r in index] == list(index.seqs) == [1, 3, 5, 7] and index.items is index
+    index.remove(five)  # type: ignore[arg-type]
+    index.remove(SimpleNamespace(seq=5))  # type: ignore[arg-type]  # not indexed: nothing happens
+    index.remove(SimpleNamespace(seq=3))  # type: ignore[arg-type]  # same seq, another record: kept
+    assert [r.seq for r in index] == [1, 3, 7]
+    assert index.page(0, 7, 2) == ([one, three], True)
+    assert index.page(3, 7, 2) == ([seven], False)
+    assert index.page(0, 3, 10) == ([one, three], False) and index.page(7, 9, 1) == ([], False)
+
+
 # -- the state machine -------------------------------------------------------------------------------
 EXT_IDS = [f"x{i}" for i in range(6)]
 CONTENTS = [

@@ -8,7 +8,7 @@ derivation lives here, apart from the backend's state and indexes, so the rules 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # Person fields of a webhook ticket, in the order `Posted.person` stores them.
@@ -28,8 +28,12 @@ ID_FIELDS = ("tickets", "eventIds", "extEventIds", "vendorIds", "extVendorIds")
 ORDER_PERSON_FIELDS = ("email", "firstName", "lastName", "companyName", "jobTitle")
 
 HYBRID = "hybrid"
+# Distinct id-list combinations an org remembers the resolution of (see `resolve`); past this the memo
+# starts afresh, so a client posting ever-new combinations cannot grow it without bound.
+RESOLVED_MEMO_SIZE = 4096
 
 Person = tuple[str | None, ...]
+IdLists = tuple[tuple[str, ...], ...]
 
 
 @dataclass(slots=True, frozen=True)
@@ -50,6 +54,9 @@ class Org:
     vendors: dict[str, str | None]  # vendor id -> ext id
     session_by_ext: dict[str, str]
     vendor_by_ext: dict[str, str]
+    # Posted id lists -> what `resolve` made of them. Orgs never change (a reset or restore builds new
+    # ones), so an entry stays true for the org's life; equal lists share one frozen `Derived`.
+    resolved: dict[IdLists, Derived | str] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(slots=True, frozen=True)
@@ -123,10 +130,13 @@ class TicketRecord:
     purchase_order_id: str | None
     ext_purchase_order_id: str | None
     purchaser: Person | None  # ORDER_PERSON_FIELDS, a snapshot of the order when the ticket was posted
-    check_ins: list[int]
+    check_ins: tuple[int, ...]  # a tuple: no list per ticket for the GC to walk, most stay empty
     is_check_in_reset: bool
     main_id: str | None
     profile_id: str | None
+    # The JSON API model as last built (see `TalqueBackend._model`); None until a read, list or re-post
+    # needs it. Every write drops it, and a model whose mtime is not the record's is never served.
+    model: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def content(self) -> tuple[Any, ...]:
         """Everything a webhook post decides; equal content means a re-post changes nothing."""
@@ -141,7 +151,9 @@ class TicketRecord:
 
 def unique(values: Iterable[str]) -> tuple[str, ...]:
     """Order-preserving de-duplication: the id lists are sets, a repeated id means nothing more."""
-    return tuple(dict.fromkeys(values))
+    found = tuple(values)
+    # Most lists hold one id or none: nothing to de-duplicate, and fromkeys costs more than the rest.
+    return found if len(found) < 2 else tuple(dict.fromkeys(found))
 
 
 def email_key(email: str | None) -> str | None:
@@ -150,9 +162,25 @@ def email_key(email: str | None) -> str | None:
 
 
 def posted_from_body(ticket: Mapping[str, Any]) -> Posted:
-    person = tuple(ticket.get(name) for name in PERSON_FIELDS)
-    lists = [unique(ticket.get(name) or ()) for name in ID_FIELDS]
-    return Posted(person, *lists)
+    # Spelled out rather than looped over PERSON_FIELDS / ID_FIELDS: this runs for every posted ticket.
+    get = ticket.get
+    return Posted(
+        (
+            get("email"),
+            get("firstName"),
+            get("lastName"),
+            get("phoneNumber"),
+            get("phoneNumberType"),
+            get("companyName"),
+            get("jobTitle"),
+            get("extUserId"),
+        ),
+        unique(get("tickets") or ()),
+        unique(get("eventIds") or ()),
+        unique(get("extEventIds") or ()),
+        unique(get("vendorIds") or ()),
+        unique(get("extVendorIds") or ()),
+    )
 
 
 def order_person(order: Mapping[str, Any]) -> Person:
@@ -161,6 +189,18 @@ def order_person(order: Mapping[str, Any]) -> Person:
 
 def resolve(org: Org, posted: Posted) -> Derived | str:
     """The derived fields, or the machine-readable reason why the org cannot store this ticket."""
+    # Imports and retried webhooks post the same few id-list combinations over and over.
+    key = (posted.tickets, posted.event_ids, posted.ext_event_ids, posted.vendor_ids, posted.ext_vendor_ids)
+    memo = org.resolved
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= RESOLVED_MEMO_SIZE:
+            memo.clear()
+        found = memo[key] = _resolve(org, posted)
+    return found
+
+
+def _resolve(org: Org, posted: Posted) -> Derived | str:
     types = []
     for type_id in posted.tickets:
         ticket_type = org.ticket_types.get(type_id)
@@ -199,22 +239,13 @@ def purchaser_for(posted: Posted, order: PurchaseOrder | None) -> Person | None:
     return order.person
 
 
-def _person_model(values: Person, fields: tuple[str, ...]) -> dict[str, Any]:
-    person = dict(zip(fields, values, strict=True))
-    return {
-        "email": person.get("email"),
-        "firstName": person.get("firstName"),
-        "lastName": person.get("lastName"),
-        "companyName": person.get("companyName"),
-        "jobTitle": person.get("jobTitle"),
-        "extUserId": person.get("extUserId"),
-        "locale": None,  # the webhook has no locale field
-    }
-
-
 def to_model(record: TicketRecord) -> dict[str, Any]:
     """The ticket exactly as the JSON API returns it (a fresh dict: callers may keep or change it)."""
     posted, derived = record.posted, record.derived
+    categories = derived.categories
+    holder = posted.person  # PERSON_FIELDS order
+    order = record.purchaser  # ORDER_PERSON_FIELDS order
+    # One literal, persons indexed by field position: a zip-and-get helper per person cost as much again.
     return {
         "orgTicketId": record.org_ticket_id,
         "ticketId": record.ticket_id,
@@ -223,8 +254,8 @@ def to_model(record: TicketRecord) -> dict[str, Any]:
         "provider": record.provider,
         "isTest": record.is_test,
         "tickets": list(posted.tickets),
-        "categories": list(derived.categories),
-        "category": derived.categories[0] if derived.categories else None,
+        "categories": list(categories),
+        "category": categories[0] if categories else None,
         "course": derived.course,
         "isVip": derived.is_vip,
         "eventIds": list(derived.event_ids),
@@ -235,8 +266,26 @@ def to_model(record: TicketRecord) -> dict[str, Any]:
         "checkIns": list(record.check_ins),
         "isCheckInReset": record.is_check_in_reset,
         "mainId": record.main_id,
-        "holder": _person_model(posted.person, PERSON_FIELDS),
-        "purchaser": (_person_model(record.purchaser, ORDER_PERSON_FIELDS) if record.purchaser is not None else None),
+        "holder": {
+            "email": holder[0],
+            "firstName": holder[1],
+            "lastName": holder[2],
+            "companyName": holder[5],
+            "jobTitle": holder[6],
+            "extUserId": holder[7],
+            "locale": None,  # the webhook has no locale field
+        },
+        "purchaser": None
+        if order is None
+        else {
+            "email": order[0],
+            "firstName": order[1],
+            "lastName": order[2],
+            "companyName": order[3],
+            "jobTitle": order[4],
+            "extUserId": None,  # a purchase order has no user id
+            "locale": None,
+        },
         "purchaseOrderId": record.purchase_order_id,
         "extPurchaseOrderId": record.ext_purchase_order_id,
         "extSurveyId": None,

@@ -103,22 +103,28 @@ class TalqueBackend:
         tickets: Sequence[Mapping[str, Any]],
         purchase_order: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """The webhook's 200 body. Raises NotFound, Forbidden, or BadRequest (then nothing is stored)."""
+        """The webhook's 200 body (models of existing tickets as in `read`). Raises NotFound, Forbidden, or
+        BadRequest (then nothing is stored)."""
         with self._lock:
             org = self._tenant(org_id, client)
             _check_batch(tickets)
             now = self.clock.now_ms()
             order = self._upsert_order(org_id, client.provider, purchase_order, now) if purchase_order else None
             results: dict[str, dict[str, Any]] = {}
+            succeeded = 0
             for body in tickets:
+                ext_id = body["extTicketId"]
                 posted = posted_from_body(body)
                 derived = resolve(org, posted)
                 if isinstance(derived, str):
-                    results[body["extTicketId"]] = {"success": False, "reason": derived, "model": None}
+                    results[ext_id] = {"success": False, "reason": derived, "model": None}
                     continue
-                record, reason = self._store(org_id, client, body["extTicketId"], posted, derived, order, now)
-                results[body["extTicketId"]] = {"success": True, "reason": reason, "model": to_model(record)}
-            succeeded = sum(1 for r in results.values() if r["success"])
+                record, reason = self._store(org_id, client, ext_id, posted, derived, order, now)
+                # A new ticket's model is built once for this answer and not kept: an import that is never
+                # read back costs no memory for it. A re-post serves (and keeps) the cached one.
+                model = to_model(record) if reason == "CREATED" else self._model(record)
+                results[ext_id] = {"success": True, "reason": reason, "model": model}
+                succeeded += 1
             return {
                 "success": succeeded == len(results),
                 "reason": _batch_reason(succeeded, len(results)),
@@ -170,7 +176,7 @@ class TalqueBackend:
                 purchase_order_id=order_id,
                 ext_purchase_order_id=ext_order_id,
                 purchaser=purchaser,
-                check_ins=[],
+                check_ins=(),
                 is_check_in_reset=False,
                 main_id=None,
                 profile_id=None,
@@ -187,12 +193,28 @@ class TalqueBackend:
         record.ext_purchase_order_id = ext_order_id
         record.purchaser = purchaser
         record.mtime = self._ticker.next_ms(after=record.mtime)
+        record.model = None
         state.set_profile(record, state.profile_for(org_id, posted.email, None))
         return record, "UPDATED"
 
     # -- JSON API ----------------------------------------------------------------------------------
+    def _model(self, record: TicketRecord) -> dict[str, Any]:
+        """The record's JSON API model from its cache, (re)built when missing or stale.
+
+        Building it was most of a read and of a list page. The answer is a new top-level dict, but its
+        lists and person dicts are the cache's own: callers may replace any key, never change a value in
+        place (`to_model` gives a wholly fresh model). Copying those as well more than doubled a list
+        page, mostly in garbage collections. mtime strictly increases on every change (Ticker), so a
+        model built at another mtime is stale even if a write forgot to drop it.
+        """
+        cached = record.model
+        if cached is None or cached["mtime"] != record.mtime:
+            cached = record.model = to_model(record)
+        return cached.copy()
+
     def read(self, org_id: str, client: Client, provider: str, ticket_ids: Sequence[str]) -> dict[str, Any]:
-        """The read body: one entry per distinct id. Raises NotFound, Forbidden, BadRequest."""
+        """The read body: one entry per distinct id (models as `_model` gives them: replace their values,
+        never change them in place). Raises NotFound, Forbidden, BadRequest."""
         with self._lock:
             self._tenant(org_id, client)
             if provider != client.provider:
@@ -213,7 +235,7 @@ class TalqueBackend:
                 if record is None:
                     results[ticket_id] = {"success": False, "reason": "NOT_FOUND", "model": None}
                 else:
-                    results[ticket_id] = {"success": True, "reason": "SUCCESS", "model": to_model(record)}
+                    results[ticket_id] = {"success": True, "reason": "SUCCESS", "model": self._model(record)}
             return {"orgId": org_id, "provider": provider, "ticketById": results}
 
     def list_tickets(
@@ -224,7 +246,7 @@ class TalqueBackend:
         cursor: str | None = None,
         profile_id: str | None = None,
     ) -> dict[str, Any]:
-        """One page of the client's provider's tickets in the org, in creation order.
+        """One page of the client's provider's tickets in the org, in creation order (models as in `read`).
 
         The first page fixes a high-water mark (the newest ticket then); every later page of that run
         stops there, so paging to `more: false` returns exactly the tickets that existed when it began.
@@ -254,7 +276,7 @@ class TalqueBackend:
                 next_cursor = self._codec.encode({"v": CURSOR_VERSION, **scope, "a": records[-1].seq, "h": high})
             return {
                 "orgId": org_id,
-                "tickets": [to_model(r) for r in records],
+                "tickets": [self._model(r) for r in records],
                 "cursor": next_cursor,
                 "more": more,
             }
@@ -301,17 +323,19 @@ class TalqueBackend:
         """Appends a check-in (default: now) and bumps mtime; the model. Raises NotFound."""
         with self._lock:
             record = self._record(org_id, org_ticket_id)
-            record.check_ins.append(at_ms if at_ms is not None else self.clock.now_ms())
+            record.check_ins = (*record.check_ins, at_ms if at_ms is not None else self.clock.now_ms())
             record.mtime = self._ticker.next_ms(after=record.mtime)
+            record.model = None
             return to_model(record)
 
     def reset_check_ins(self, org_id: str, org_ticket_id: str) -> dict[str, Any]:
         """Clears the check-ins, sets isCheckInReset and bumps mtime; the model. Raises NotFound."""
         with self._lock:
             record = self._record(org_id, org_ticket_id)
-            record.check_ins.clear()
+            record.check_ins = ()
             record.is_check_in_reset = True
             record.mtime = self._ticker.next_ms(after=record.mtime)
+            record.model = None
             return to_model(record)
 
     # -- state -------------------------------------------------------------------------------------

@@ -170,7 +170,7 @@ def _restore_ticket(t: _Reader, state: TalqueState) -> TicketRecord:
         purchase_order_id=t.str("purchase_order_id", nullable=True),
         ext_purchase_order_id=t.str("ext_purchase_order_id", nullable=True),
         purchaser=_person(t.obj("purchaser", nullable=True), ORDER_PERSON_FIELDS),
-        check_ins=list(check_ins),
+        check_ins=tuple(check_ins),
         is_check_in_reset=t.bool("is_check_in_reset"),
         main_id=t.str("main_id", nullable=True),
         profile_id=None,

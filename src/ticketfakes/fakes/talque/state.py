@@ -34,37 +34,71 @@ class Profile:
     email: str  # the spelling first seen; matching is case-insensitive
 
 
-class SeqIndex:
-    """Tickets sorted by creation sequence number: O(log n + limit) pages between two sequence numbers."""
+def _seq(record: TicketRecord) -> int:
+    return record.seq
 
-    __slots__ = ("items", "seqs")
 
-    def __init__(self) -> None:
-        self.seqs: list[int] = []
-        self.items: list[TicketRecord] = []
+class _Seqs:
+    """The sequence numbers of an index, read off its records (bisect takes any sequence)."""
+
+    __slots__ = ("records",)
+
+    def __init__(self, records: list[TicketRecord]) -> None:
+        self.records = records
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, at: int) -> int:
+        return self.records[at].seq
+
+
+class SeqIndex(list[TicketRecord]):
+    """Tickets sorted by creation sequence number: O(log n + limit) pages between two sequence numbers.
+
+    The index is the list of its records itself, searched by their `seq`. An import makes an index per
+    new e-mail (its profile's), and every full garbage collection walks every such object: an index object
+    holding a list of records and a list of seqs was three where this is one. `items` and `seqs` keep the
+    old views for code that reads them.
+    """
+
+    __slots__ = ()
+
+    @property
+    def items(self) -> list[TicketRecord]:
+        return self
+
+    @property
+    def seqs(self) -> _Seqs:
+        return _Seqs(self)
 
     def add(self, record: TicketRecord) -> None:
-        if not self.seqs or record.seq > self.seqs[-1]:
-            self.seqs.append(record.seq)
-            self.items.append(record)
+        if not self or record.seq > self[-1].seq:
+            self.append(record)
             return
         # Only a ticket moving into a profile lands in the middle.
-        at = bisect_left(self.seqs, record.seq)
-        self.seqs.insert(at, record.seq)
-        self.items.insert(at, record)
+        self.insert(bisect_left(self, record.seq, key=_seq), record)
 
     def remove(self, record: TicketRecord) -> None:
-        at = bisect_left(self.seqs, record.seq)
-        if at < len(self.seqs) and self.seqs[at] == record.seq:
-            del self.seqs[at]
-            del self.items[at]
+        """Drops the record if indexed (list.remove would compare every record, and raise if absent)."""
+        at = bisect_left(self, record.seq, key=_seq)
+        if at < len(self) and self[at] is record:
+            del self[at]
 
     def page(self, after: int, high: int, limit: int) -> tuple[list[TicketRecord], bool]:
         """Up to `limit` tickets with after < seq <= high, and whether more such tickets follow."""
-        start = bisect_right(self.seqs, after)
-        stop = bisect_right(self.seqs, high)
+        start = bisect_right(self, after, key=_seq)
+        stop = bisect_right(self, high, key=_seq)
         end = min(start + limit, stop)
-        return self.items[start:end], end < stop
+        return self[start:end], end < stop
+
+
+def _index(indexes: dict[Any, SeqIndex], key: Any) -> SeqIndex:
+    """The index under `key`, created on first use (setdefault would build a throw-away one per call)."""
+    index = indexes.get(key)
+    if index is None:
+        index = indexes[key] = SeqIndex()
+    return index
 
 
 class TalqueState:
@@ -90,7 +124,7 @@ class TalqueState:
     def add_ticket(self, record: TicketRecord) -> None:
         self.tickets[(record.org_id, record.provider, record.ticket_id)] = record
         self.by_org_ticket_id[record.org_ticket_id] = record
-        self.order.setdefault((record.org_id, record.provider), SeqIndex()).add(record)
+        _index(self.order, (record.org_id, record.provider)).add(record)
         self.set_profile(record, self.profile_for(record.org_id, record.posted.email, None))
 
     def profile_for(self, org_id: str, email: str | None, profile_id: str | None) -> str | None:
@@ -116,7 +150,7 @@ class TalqueState:
                 old.remove(record)
         record.profile_id = profile_id
         if profile_id is not None:
-            self.profile_order.setdefault((record.org_id, record.provider, profile_id), SeqIndex()).add(record)
+            _index(self.profile_order, (record.org_id, record.provider, profile_id)).add(record)
 
     # -- dump --------------------------------------------------------------------------------------
     def dump(self) -> dict[str, Any]:
