@@ -43,6 +43,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
+    from .core.collector import tune_for_serving
     from .fixtures import FixtureError
 
     try:
@@ -50,6 +51,7 @@ def serve(args: argparse.Namespace) -> int:
     except FixtureError as exc:
         print(f"ticketfakes: bad fixture file: {exc}", file=sys.stderr)
         return 2
+    tune_for_serving()
     sock = _bind(args.host, args.port)
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .core.clock import Clock
+from .core.collector import thaw
 from .core.faults import Faults
 from .core.idempotency import IdempotencyStore
 from .core.journal import Journal
@@ -69,6 +70,7 @@ class State:
         vendors = (vendor,) if vendor else VENDORS
         source = Path(fixtures) if fixtures else self.fixtures
         fresh = load_backends(source, self.clock, vendors)  # raises before anything changes
+        thaw()
         if fixtures and vendor is None:
             self.fixtures = source
         self.backends.update(fresh)
@@ -107,6 +109,7 @@ class State:
             backend = backend_class(vendor).from_fixture(None, self.clock)
             backend.restore(dump["vendors"][vendor])  # raises BadRequest on a malformed part
             fresh[vendor] = backend
+        thaw()
         self.backends = fresh
         self.idempotency.restore(idempotency)
         clock = dump.get("clock")
