@@ -12,6 +12,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from ...core.clock import Clock, Ticker
 from ...core.ids import new_id
 from ...core.pagination import CursorCodec
@@ -207,10 +209,21 @@ class TalqueBackend:
         page, mostly in garbage collections. mtime strictly increases on every change (Ticker), so a
         model built at another mtime is stale even if a write forgot to drop it.
         """
+        return self._cached_model(record).copy()
+
+    def _cached_model(self, record: TicketRecord) -> dict[str, Any]:
         cached = record.model
         if cached is None or cached["mtime"] != record.mtime:
             cached = record.model = to_model(record)
-        return cached.copy()
+        return cached
+
+    def _encoded(self, record: TicketRecord) -> orjson.Fragment:
+        """The record's model as JSON, cached with the model it was made from (so stale with it)."""
+        model = self._cached_model(record)
+        encoded = record.encoded
+        if encoded is None or encoded[0] is not model:
+            encoded = record.encoded = (model, orjson.Fragment(orjson.dumps(model)))
+        return encoded[1]
 
     def read(self, org_id: str, client: Client, provider: str, ticket_ids: Sequence[str]) -> dict[str, Any]:
         """The read body: one entry per distinct id (models as `_model` gives them: replace their values,
@@ -245,11 +258,14 @@ class TalqueBackend:
         limit: int | None = None,
         cursor: str | None = None,
         profile_id: str | None = None,
+        encoded: bool = False,
     ) -> dict[str, Any]:
         """One page of the client's provider's tickets in the org, in creation order (models as in `read`).
 
         The first page fixes a high-water mark (the newest ticket then); every later page of that run
         stops there, so paging to `more: false` returns exactly the tickets that existed when it began.
+        With `encoded`, each ticket is its model already serialised (`orjson.Fragment`, cached per
+        ticket): what the HTTP answer needs, without building and serialising 100 dicts per page.
         """
         with self._lock:
             self._tenant(org_id, client)
@@ -276,7 +292,7 @@ class TalqueBackend:
                 next_cursor = self._codec.encode({"v": CURSOR_VERSION, **scope, "a": records[-1].seq, "h": high})
             return {
                 "orgId": org_id,
-                "tickets": [self._model(r) for r in records],
+                "tickets": [self._encoded(r) for r in records] if encoded else [self._model(r) for r in records],
                 "cursor": next_cursor,
                 "more": more,
             }

@@ -59,7 +59,8 @@ def vendor(state: State) -> Vendor:
     def list_tickets(call: Call) -> Response:
         body = call.body
         result = model().list_tickets(
-            body["orgId"], call.context["client"], body.get("limit"), body.get("cursor"), body.get("profileId")
+            body["orgId"], call.context["client"], body.get("limit"), body.get("cursor"), body.get("profileId"),
+            encoded=True,
         )
         return json_response(result)
 
