@@ -137,7 +137,8 @@ class TicketRecord:
     # The JSON API model as last built (see `TalqueBackend._model`); None until a read, list or re-post
     # needs it. Every write drops it, and a model whose mtime is not the record's is never served.
     model: dict[str, Any] | None = field(default=None, compare=False, repr=False)
-    encoded: tuple[dict[str, Any], Any] | None = field(default=None, compare=False, repr=False)  # (model, JSON)
+    # (model, mtime, its JSON as an orjson.Fragment): valid while `model` is still the cached one at that mtime
+    encoded: tuple[dict[str, Any], int, Any] | None = field(default=None, compare=False, repr=False)
 
     def content(self) -> tuple[Any, ...]:
         """Everything a webhook post decides; equal content means a re-post changes nothing."""
