@@ -222,17 +222,20 @@ def plot(results: dict[str, Any], directory: Path, prefix: str) -> dict[str, str
 
     paths: dict[str, str] = {}
     names = list(results["throughput"])
-    fig, ax = plt.subplots(figsize=(10, 0.55 * len(names) + 1.5))
-    height = 0.26
-    for i, (target, color) in enumerate((("baseline", "#9e9e9e"), ("ticketfakes", "#1f77b4"),
-                                         ("prism", "#ff7f0e"))):
-        values = [results["throughput"][n][target].get("rps") or 0 for n in names]
-        ax.barh([k + (i - 1) * height for k in range(len(names))], values, height, label=target, color=color)
+    fig, ax = plt.subplots(figsize=(10, 0.7 * len(names) + 1.5))
+    targets = [("raw ASGI", "ceiling", "#d0d0d0"), ("bare starlette", "baseline", "#9e9e9e"),
+               ("ticketfakes", "ticketfakes", "#1f77b4"), ("Prism", "prism", "#ff7f0e")]
+    targets = [t for t in targets if any("rps" in results["throughput"][n].get(t[1], {}) for n in names)]
+    height = 0.8 / len(targets)
+    for i, (label, target, color) in enumerate(targets):
+        values = [results["throughput"][n].get(target, {}).get("rps") or 0 for n in names]
+        offset = (i - (len(targets) - 1) / 2) * height
+        ax.barh([k + offset for k in range(len(names))], values, height, label=label, color=color)
     ax.set_yticks(range(len(names)), [results["cases"][n]["title"] for n in names])
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlabel("requests per second (log scale)")
-    ax.set_title("Throughput per endpoint: bare starlette (ceiling), ticketfakes, Prism")
+    ax.set_title("Throughput per endpoint (one uvicorn worker each)")
     ax.legend(loc="lower right")
     fig.tight_layout()
     paths["throughput"] = f"{prefix}throughput.png"
