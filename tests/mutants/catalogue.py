@@ -19,6 +19,7 @@ import time
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -30,7 +31,6 @@ from ticketfakes.core.idempotency import IdempotencyStore, StoredResponse
 from ticketfakes.core.ids import new_id
 from ticketfakes.core.pagination import PageWindow
 from ticketfakes.core.problems import Conflict, NotFound, Problem
-from ticketfakes.errors import gomry_error, planhat_error, talque_error
 from ticketfakes.fakes.gomry import model as gomry_model
 from ticketfakes.fakes.gomry import routes as gomry_routes
 from ticketfakes.fakes.gomry.model import GomryBackend, capacity_conflict
@@ -79,6 +79,28 @@ def mutant(name: str, vendor: str, catches: tuple[str, ...], description: str,
 
 def scored() -> list[Mutant]:
     return [m for m in MUTANTS.values() if not m.equivalent]
+
+
+def _reshaped_errors(routes: ModuleType, name: str, reshape: Callable[[dict[str, Any]], object]) -> Patch:
+    """A vendor's routes render every error through `reshape`: the error shape drifts from the spec."""
+    render = getattr(routes, name)
+
+    def patch(mp: pytest.MonkeyPatch) -> None:
+        def shape(problem: Problem) -> dict[str, Any]:
+            body = render(problem)
+            reshape(body)
+            return body
+
+        mp.setattr(routes, name, shape)
+
+    return patch
+
+
+def _renamed(old: str, new: str) -> Callable[[dict[str, Any]], None]:
+    def rename(body: dict[str, Any]) -> None:
+        body[new] = body.pop(old)
+
+    return rename
 
 
 # -- Gomry --------------------------------------------------------------------------------------------
@@ -219,15 +241,9 @@ def gomry_tenant_leak(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(GomryBackend, "event_for", any_org)
 
 
-@mutant("gomry-error-shape", "gomry", ("response_schema_conformance",),
-        'errors as {"message": ...} instead of Gomry\'s {"error": ...}', select=("fuzz",))
-def gomry_error_shape(mp: pytest.MonkeyPatch) -> None:
-    def shape(problem: Problem) -> dict[str, Any]:
-        body = gomry_error(problem)
-        body["message"] = body.pop("error")
-        return body
-
-    mp.setattr(gomry_routes, "gomry_error", shape)
+mutant("gomry-error-shape", "gomry", ("response_schema_conformance",),
+       'errors as {"message": ...} instead of Gomry\'s {"error": ...}', select=("fuzz",))(
+    _reshaped_errors(gomry_routes, "gomry_error", _renamed("error", "message")))
 
 
 @mutant("gomry-auth-bypass", "gomry", ("ignored_auth",),
@@ -509,15 +525,9 @@ def talque_auth_bypass(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(TalqueBackend, "authenticate", id_only)
 
 
-@mutant("talque-error-shape", "talque-webhook", ("response_schema_conformance",),
-        'errors without `reason`: {"success": false, "message": ...}', select=("fuzz",))
-def talque_error_shape(mp: pytest.MonkeyPatch) -> None:
-    def shape(problem: Problem) -> dict[str, Any]:
-        body = talque_error(problem)
-        del body["reason"]
-        return body
-
-    mp.setattr(talque_routes, "talque_error", shape)
+mutant("talque-error-shape", "talque-webhook", ("response_schema_conformance",),
+       'errors without `reason`: {"success": false, "message": ...}', select=("fuzz",))(
+    _reshaped_errors(talque_routes, "talque_error", lambda body: body.pop("reason")))
 
 
 # -- Planhat -------------------------------------------------------------------------------------------
@@ -581,15 +591,9 @@ def planhat_offset_off_by_one(mp: pytest.MonkeyPatch) -> None:
                                                                           limit))
 
 
-@mutant("planhat-error-shape", "planhat", ("response_schema_conformance",),
-        'errors as {"error": ...} instead of Planhat\'s {"message": ...}', select=("fuzz",))
-def planhat_error_shape(mp: pytest.MonkeyPatch) -> None:
-    def shape(problem: Problem) -> dict[str, Any]:
-        body = planhat_error(problem)
-        body["error"] = body.pop("message")
-        return body
-
-    mp.setattr(planhat_routes, "planhat_error", shape)
+mutant("planhat-error-shape", "planhat", ("response_schema_conformance",),
+       'errors as {"error": ...} instead of Planhat\'s {"message": ...}', select=("fuzz",))(
+    _reshaped_errors(planhat_routes, "planhat_error", _renamed("message", "error")))
 
 
 @mutant("planhat-auth-bypass", "planhat", ("planhat.tenant_isolation",),
