@@ -153,3 +153,29 @@ def test_a_bug_in_a_fake_is_a_json_500_journaled_and_the_server_goes_on(
     [entry] = app.state.ticketfakes.journal.query(vendor=vendor, status=500)
     assert entry.path == path
     assert after.status_code < 300, after.text
+
+
+def test_the_operation_table_finds_exactly_the_routes_starlette_would() -> None:
+    from starlette.routing import Match
+
+    from ticketfakes.app import create_app
+
+    app = create_app()
+    templates = [route.path.replace("{", "x-").replace("}", "") for route in app.routes]  # params: plain segments
+    probes = {p for t in templates for p in (t, t + "/", t + "/x", t + "/x/y", t.rsplit("/", 1)[0])} | {"/", ""}
+    found_any = 0
+    for path in sorted(probes):
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
+            scope = {"type": "http", "path": path, "method": method, "root_path": ""}
+            full = [(route, child) for route in app.routes if (m := route.matches(scope))[0] is Match.FULL
+                    for child in [m[1]]]
+            found = app.table.find(method, path)
+            if not full:
+                assert found is None, (method, path)
+                continue
+            [(route, child)] = full
+            assert found is not None, (method, path)
+            assert found[0] is route.endpoint.pipelines[method]
+            assert found[1] == child["path_params"]
+            found_any += 1
+    assert found_any >= sum(len(r.endpoint.pipelines) for r in app.routes)
