@@ -13,7 +13,8 @@ Python app under these uvicorn settings (what uvicorn and the event loop cost al
 
 The uvicorn settings are `ticketfakes serve`'s (src/ticketfakes/cli.py): a pre-bound socket with the same
 backlog, uvicorn's default loop and HTTP parser ("auto": uvloop and httptools when installed), log level
-warning, no access log, no server header, one worker. Keep the two in step.
+warning, no access log, no server header, one worker. Keep the two in step. (ticketfakes also passes
+its own httptools protocol class, which differs only in the answer to a request uvicorn cannot parse.)
 """
 
 from __future__ import annotations

@@ -243,11 +243,22 @@ def test_body_at_the_limit_is_not_a_413(http: httpx.Client, target: Target) -> N
     assert response.status_code in (200, 201), response.text[:300]
 
 
-def test_content_length_that_is_not_a_number_is_a_400(ticketfakes: Fakes) -> None:
-    target = TARGETS[2]
+@pytest.mark.parametrize("target", TARGETS, ids=TARGET_IDS)
+def test_content_length_that_is_not_a_number_is_a_json_400_in_the_vendor_shape(
+    ticketfakes: Fakes, target: Target
+) -> None:
+    # uvicorn refuses it before the app sees it (framing.py makes that refusal JSON)
     head = request_head(target, 2).replace(b"Content-Length: 2", b"Content-Length: 2x")
     status, body, _ = raw_exchange(ticketfakes.url, head, b"{}")
-    assert status == 400, body  # uvicorn's own refusal: the request never reaches the app
+    assert status == 400, body
+    assert_error_shape(target, httpx.Response(400, headers={"content-type": "application/json"}, content=body),
+                       400)
+
+
+def test_a_request_line_that_is_not_http_is_a_json_400(ticketfakes: Fakes) -> None:
+    status, body, _ = raw_exchange(ticketfakes.url, b"\x16\x03\x01 not http at all\r\n\r\n")
+    assert status == 400, body
+    assert json.loads(body) == {"error": "Invalid HTTP request received."}
 
 
 # --- headers -----------------------------------------------------------------------------------
