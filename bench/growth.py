@@ -5,7 +5,9 @@ an import fills the org). At each size wrk measures the first list page (100), a
 cursor in the middle, and a read of 10 ids spread over the whole range; O(page) means these stay flat.
 
 Memory per ticket is the growth of the server's resident memory (VmRSS) between two sizes divided by
-the tickets added. The growth server runs with TICKETFAKES_JOURNAL_SIZE=0: the request journal (up to
+the tickets added; at the end, the whole org is paged once, and the growth that adds (each listed ticket
+keeps its answer caches) divided by the tickets stored is the cache's cost per ticket. The growth server
+runs with TICKETFAKES_JOURNAL_SIZE=0: the request journal (up to
 1000 entries with 64 KiB body previews each) would otherwise be counted as ticket memory. It still
 builds each journal entry, so the per-request work is the same as with the default journal.
 """
@@ -46,6 +48,18 @@ def middle_cursor(client: httpx.Client, size: int) -> str:
     return cursor
 
 
+def list_everything(client: httpx.Client) -> None:
+    cursor = None
+    while True:
+        body: dict[str, Any] = {"orgId": "org-demo", "limit": 1000}
+        if cursor:
+            body["cursor"] = cursor
+        page = post(client, "/talque/api/v1/ticket/list", dumps(body), TALQUE_AUTH, 200)
+        cursor = page["cursor"]
+        if not page["more"]:
+            return
+
+
 def requests_for(client: httpx.Client, size: int) -> dict[str, bytes]:
     ids = [f"g-{i}" for i in range(0, size, size // 10)]
     return {
@@ -77,6 +91,13 @@ def run_growth(
                     result["ops"][op][str(size)] = figure
                     print(f"  growth {op} @ {size}: {figure['rps']:.0f} req/s, p50 {figure['p50_ms']:.2f} ms"
                           f" non2xx={figure['non2xx']}", flush=True)
+            # A listed ticket also keeps its JSON API model and that model's JSON (the answer caches):
+            # page through the whole org once, and count what that added per ticket.
+            before = server.memory_mb()["rss_mb"]
+            list_everything(client)
+            result["rss_mb_after_listing_all"] = server.memory_mb()["rss_mb"]
+            result["cache_bytes_per_listed_ticket"] = round(
+                (result["rss_mb_after_listing_all"] - before) * 1024 * 1024 / stored)
     finally:
         server.stop()
     first, last = str(sizes[0]), str(sizes[-1])

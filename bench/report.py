@@ -174,6 +174,10 @@ def _growth(growth: dict[str, Any], plot: str | None) -> list[str]:
     per = ", ".join(f"{k}: {v:,} B" for k, v in growth["bytes_per_ticket"].items())
     lines += ["", f"Memory per stored ticket (VmRSS growth ÷ tickets added): {per}. "
               f"Resident memory at each size (MiB): {growth['rss_mb']}."]
+    if "cache_bytes_per_listed_ticket" in growth:
+        lines[-1] += (f" Paging the whole org once then adds {growth['cache_bytes_per_listed_ticket']:,} B per "
+                      f"ticket (each listed ticket keeps its model and its JSON for later answers; "
+                      f"{growth['rss_mb_after_listing_all']} MiB in all).")
     if plot:
         lines += ["", f"![list and read latency versus stored tickets]({plot})"]
     return [*lines, ""]
