@@ -8,13 +8,15 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from .core.jsonbytes import dumps
+
 
 class JSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
         try:
-            return orjson.dumps(content)
+            return dumps(content)
         except orjson.JSONEncodeError:
             # orjson stops at 64-bit integers; a client may store a bigger one in a free-form field
             # (Planhat `custom`), and echoing it back must not be a 500.

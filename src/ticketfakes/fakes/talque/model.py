@@ -16,6 +16,7 @@ import orjson
 
 from ...core.clock import Clock, Ticker
 from ...core.ids import new_id
+from ...core.jsonbytes import dumps
 from ...core.pagination import CursorCodec
 from ...core.problems import BadRequest, Forbidden, NotFound
 from ...fixtures import Section
@@ -223,7 +224,7 @@ class TalqueBackend:
         if encoded is not None and encoded[0] is record.model and encoded[1] == record.mtime:
             return encoded[2]  # a page of 100 takes this path 100 times: keep it to two checks
         model = self._cached_model(record)
-        record.encoded = (model, record.mtime, orjson.Fragment(orjson.dumps(model)))
+        record.encoded = (model, record.mtime, orjson.Fragment(dumps(model)))
         return record.encoded[2]
 
     def read(self, org_id: str, client: Client, provider: str, ticket_ids: Sequence[str]) -> dict[str, Any]:
