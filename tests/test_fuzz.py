@@ -28,6 +28,7 @@ from schemathesis import openapi
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Ok
 from schemathesis.engine import Status, StopReason, events, from_schema
+from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 from schemathesis.openapi.checks import RejectedPositiveData
 
 from ticketfakes.checks.schema import REFUSALS as VENDOR_REFUSALS
@@ -152,18 +153,30 @@ def run_schemathesis(spec: SpecFile, base_url: str, headers: dict[str, str],
                 body.update({k: v for k, v in pins.items() if isinstance(body.get(k), str)})
             return body
 
-    @schema.hook
-    def map_headers(context: Any, headers: Any) -> Any:
-        key = (headers or {}).get("Idempotency-Key")
-        if isinstance(key, str) and 1 <= len(key) <= 255:
-            # Drawn keys collide ("0" again), and a repeat replays an older 201 whose attendee a later
-            # step already deleted: right by the contract, but schemathesis would read it as a fresh
-            # creation gone missing. Invalid keys stay as drawn; replay is tested in test_concurrency.
-            headers["Idempotency-Key"] = (uuid.uuid4().hex + key)[:255]
-        return headers
-
     outcome = Outcome()
     started = time.perf_counter()
+    GLOBAL_HOOK_DISPATCHER.register_hook_with_name(fresh_idempotency_keys, "before_call")
+    try:
+        _execute(schema, outcome)
+    finally:  # a global hook: other schemathesis runs in this process (the checker's) must not see it
+        GLOBAL_HOOK_DISPATCHER.unregister(fresh_idempotency_keys)
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def fresh_idempotency_keys(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    headers = case.headers if case.headers is not None else {}
+    key = headers.get("Idempotency-Key")
+    if isinstance(key, str) and 1 <= len(key) <= 255:
+        # A fresh key for every request sent. Drawn keys collide ("0" again), and schemathesis sends
+        # variants of one case (an invalid body, then the valid one) with the same key: a repeat replays
+        # the first answer, a 201 whose attendee is gone or a 400 for a now-valid body. Right by the
+        # contract, misread by checks that judge each answer against its own request. Invalid keys stay
+        # as drawn; replay is tested in tests/test_gomry_http.py and tests/test_concurrency.py.
+        headers["Idempotency-Key"] = (uuid.uuid4().hex + key)[:255]
+
+
+def _execute(schema: Any, outcome: Outcome) -> None:
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             outcome.scenarios += 1
@@ -189,8 +202,6 @@ def run_schemathesis(spec: SpecFile, base_url: str, headers: dict[str, str],
         elif isinstance(event, events.EngineFinished):
             outcome.stop_reason = event.stop_reason
             outcome.failures.extend(f"after run: {failure}" for failure in event.failures)
-    outcome.seconds = time.perf_counter() - started
-    return outcome
 
 
 @pytest.fixture(scope="module")

@@ -622,14 +622,34 @@ def test_a_409_is_replayed_even_after_seats_free_up(http: httpx.Client) -> None:
     assert keyed(http, "full-2", event="evt_small", ticket_class_id="tc_small").status_code == 201
 
 
-def test_a_404_is_replayed_but_a_rejected_request_does_not_claim_the_key(http: httpx.Client) -> None:
+def test_every_completed_4xx_is_replayed_under_its_key(http: httpx.Client) -> None:
+    # DESIGN: "every completed response is replayed, 4xx included"; the key alone is the replay key
     missing = keyed(http, "k-404", ticket_class_id="tc_nope")
     assert error(missing, 404) == {"error": "Ticket class not found"}
     same_response(missing, keyed(http, "k-404"))
-    # auth, scope and validation failures run before the key is claimed: the retry runs
-    assert error(keyed(http, "k-early", headers=GOMRY_READ), 403)["error"] == "insufficient_scope"
-    assert error(keyed(http, "k-early", quantity=0), 400)["error"] == "Validation failed"
-    assert keyed(http, "k-early").status_code == 201
+    invalid = keyed(http, "k-400", quantity=0)
+    assert error(invalid, 400)["error"] == "Validation failed"
+    same_response(invalid, keyed(http, "k-400"))
+    not_json = http.post(f"{BASE}/events/evt_demo/attendees", content=b"quantity=1",
+                         headers={**GOMRY_WRITE, "Idempotency-Key": "k-415", "Content-Type": "text/plain"})
+    assert error(not_json, 415)
+    same_response(not_json, keyed(http, "k-415"))
+    foreign = keyed(http, "k-404-org", event="evt_other")
+    assert error(foreign, 404) == {"error": "Event not found"}
+    same_response(foreign, keyed(http, "k-404-org"))
+    scope = keyed(http, "k-403", headers=GOMRY_READ)
+    assert error(scope, 403)["error"] == "insufficient_scope"
+    same_response(scope, keyed(http, "k-403", headers=GOMRY_READ))
+    assert keyed(http, "k-403").status_code == 201  # the write key is another scope: its own request runs
+    assert seats(http, "evt_demo") == (1, 99)
+
+
+def test_what_has_no_key_to_be_stored_under_is_not_stored(http: httpx.Client) -> None:
+    # no API key (401): nothing scopes the key; an invalid key (400): there is no key; 5xx: never stored
+    assert error(keyed(http, "k-401", headers={"X-API-KEY": "nope"}), 401)
+    assert keyed(http, "k-401").status_code == 201
+    assert error(keyed(http, "k" * 256), 400)
+    assert keyed(http, "k" * 255).status_code == 201
 
 
 def test_keys_are_scoped_per_api_key(http: httpx.Client) -> None:

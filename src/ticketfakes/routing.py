@@ -1,7 +1,10 @@
 """Endpoints and the one straight way a request walks through them.
 
-    route -> fault rules -> body size -> guard (auth, tenant) -> rate limit -> JSON framing and spec
-    validation -> idempotency -> handler -> (test mode) response validation -> journal
+    route -> fault rules -> body size -> guard (auth, tenant) -> rate limit -> parameter validation ->
+    idempotency -> JSON framing and body validation -> handler -> (test mode) response validation -> journal
+
+With an Idempotency-Key, the guard's refusal of an authenticated caller waits until the key is claimed,
+so that it is stored and replayed like any other completed answer (DESIGN.md: "4xx included").
 
 A vendor's `routes.py` only lists `Endpoint`s: the spec path, a guard that authenticates and checks
 ownership, and a handler that calls the model. Everything else here is shared by every fake.
@@ -122,6 +125,7 @@ class Pipeline:
         fields: dict[str, list[str]] = {}
         try:
             response = await self._run(call)
+            fields = call.context.get("fields", fields)
         except Problem as problem:
             fields = problem.fields
             response = self.vendor.error(problem)
@@ -161,8 +165,7 @@ class Pipeline:
                 await asyncio.sleep(rule.latency_ms / 1000)
             raise problem_for_status(rule.status, f"Injected fault: status {rule.status}")
         await call.read_body(endpoint.max_body)
-        if endpoint.guard is not None:
-            await _maybe_await(endpoint.guard(call))
+        refusal = await self._guard(call)
         if self.vendor.rate_limited and call.principal is not None:
             verdict = state.rate_limits.hit(self.vendor.name, call.principal)
             if verdict is not None:
@@ -171,32 +174,63 @@ class Pipeline:
                     raise TooManyRequests(
                         "Rate limit exceeded", headers={"Retry-After": str(verdict.retry_after_s)}
                     )
-        body = call.json() if self.validator.accepts_body else NO_BODY
         query = QueryParams(call.query_string) if self.validator.query else _NO_QUERY  # parsing costs µs
-        call.query, fields = self.validator.validate(call.path_params, query, call.headers, body)
-        if fields:
-            raise self._invalid(fields)
-        idempotency_key = call.header("idempotency-key") if endpoint.idempotent else None
-        if idempotency_key is None or call.principal is None:
-            return await self._handle(call, rule.latency_ms if rule else 0)
+        call.query, fields = self.validator.validate_params(call.path_params, query, call.headers)
+        latency_ms = rule.latency_ms if rule else 0
+        key = call.header("idempotency-key") if endpoint.idempotent and call.principal is not None else None
+        if key is None or fields:  # no key to store under (an invalid key is itself among the fields)
+            if refusal is not None:
+                raise refusal
+            if fields:
+                for name, messages in self._body_errors(call).items():
+                    fields.setdefault(name, []).extend(messages)
+                raise self._invalid(fields)
+            return await self._complete(call, latency_ms)
+        # DESIGN: every completed answer is replayed, 4xx included: the tenant's refusals and the body's
+        # 400/415 as much as the create's own 404/409. Only 429 (before this) and 5xx are not stored.
         scope = f"{self.vendor.name}:{call.principal}"
-        outcome = state.idempotency.begin(scope, idempotency_key)
+        outcome = state.idempotency.begin(scope, key)
         if outcome is IN_FLIGHT:
             raise Conflict("idempotent_request_in_progress", code="idempotent_request_in_progress")
         if isinstance(outcome, StoredResponse):
             return _from_stored(outcome)
         try:
             try:
-                response = await self._handle(call, rule.latency_ms if rule else 0)
+                if refusal is not None:
+                    raise refusal
+                response = await self._complete(call, latency_ms)
             except Problem as problem:
+                call.context["fields"] = problem.fields  # for the journal
                 response = self.vendor.error(problem)
         except BaseException:
-            state.idempotency.finish(scope, idempotency_key, None)
+            state.idempotency.finish(scope, key, None)
             raise
-        state.idempotency.finish(
-            scope, idempotency_key, _to_stored(response) if response.status_code < 500 else None
-        )
+        state.idempotency.finish(scope, key, _to_stored(response) if response.status_code < 500 else None)
         return response
+
+    async def _guard(self, call: Call) -> Problem | None:
+        """Runs the endpoint's guard; its refusal of an authenticated caller on an idempotent endpoint is
+        returned instead of raised, so that the answer can be stored under the Idempotency-Key."""
+        if self.endpoint.guard is None:
+            return None
+        try:
+            await _maybe_await(self.endpoint.guard(call))
+        except Problem as problem:
+            if not self.endpoint.idempotent or call.principal is None:
+                raise
+            return problem
+        return None
+
+    def _body_errors(self, call: Call) -> dict[str, list[str]]:
+        body = call.json() if self.validator.accepts_body else NO_BODY
+        return self.validator.validate_body(body)
+
+    async def _complete(self, call: Call, latency_ms: int) -> Response:
+        """The body's framing and validation, then the handler."""
+        fields = self._body_errors(call)
+        if fields:
+            raise self._invalid(fields)
+        return await self._handle(call, latency_ms)
 
     async def _handle(self, call: Call, latency_ms: int) -> Response:
         if latency_ms:

@@ -174,6 +174,15 @@ class RequestValidator:
         body: Any = NO_BODY,
     ) -> tuple[dict[str, Any], Fields]:
         """Returns the typed query values and the violations (empty when the request is valid)."""
+        values, fields = self.validate_params(path_params, query, headers)
+        for key, messages in self.validate_body(body).items():
+            fields.setdefault(key, []).extend(messages)
+        return values, fields
+
+    def validate_params(
+        self, path_params: Mapping[str, str], query: Any, headers: Mapping[str, str]
+    ) -> tuple[dict[str, Any], Fields]:
+        """The path, query and header parameters: the typed query values and the violations."""
         fields: Fields = {}
         values: dict[str, Any] = {}
         for group, source in ((self.path, path_params), (self.query, query), (self.headers, headers)):
@@ -196,13 +205,15 @@ class RequestValidator:
                     continue
                 if param.location == "query":
                     values[param.name] = value
-        if body is NO_BODY:
-            if self.body_required:
-                fields["body"] = ["request body is required"]
-        elif self.body is not None:
-            for key, messages in schema_errors(self.body, body).items():
-                fields.setdefault(key, []).extend(messages)
         return values, fields
+
+    def validate_body(self, body: Any) -> Fields:
+        """The body's violations (NO_BODY: none was sent)."""
+        if body is NO_BODY:
+            return {"body": ["request body is required"]} if self.body_required else {}
+        if self.body is not None:
+            return schema_errors(self.body, body)
+        return {}
 
 
 # Answers of the shared body framing (too large, not JSON). The published talque spec predates them, so

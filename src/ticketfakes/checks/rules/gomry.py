@@ -150,8 +150,8 @@ def idempotency(contract: Contract) -> None:
 
     The same key again replays status, body and headers verbatim plus `Idempotent-Replay: true` and
     creates nothing, even with a different body; a capacity 409 is replayed as that 409 even when the
-    retry would fit; the same key under another tenant's API key (on our event, and on otherEventId, its
-    own) is not a replay of ours.
+    retry would fit; the same key under another tenant's API key (on otherEventId, its own, and on our
+    event) is not a replay of ours.
     """
     check = Checker("gomry.idempotency", contract)
     event, ticket_class = contract.param("eventId"), contract.param("ticketClassId")
@@ -176,17 +176,18 @@ def idempotency(contract: Contract) -> None:
                        "capacity 409, then a request that would fit")
     if contract.param("otherApiKey"):
         other = contract.target.with_headers({"X-API-KEY": contract.param("otherApiKey")})
-        elsewhere = create(contract, event, ticket_class, email=email, key=key, target=other)
-        check.expect(elsewhere.headers.get("idempotent-replay") != "true" and elsewhere.content != first.content,
-                     "another API key's request with our Idempotency-Key got our response replayed")
         if contract.param("otherEventId"):
-            # On our event the tenant check (404) answers before any replay; on its own event the other
-            # key's request reaches the replay store. Its ticket class exists nowhere: nothing is created.
+            # The other API key's first request with our key string, on its own event: it reaches the replay
+            # store, which must not answer ours. Its ticket class exists nowhere: nothing is created.
             theirs = create(contract, contract.param("otherEventId"), contract.ids.new("no-such-class"), email=email,
                             key=key, target=other)
             check.expect(theirs.headers.get("idempotent-replay") != "true" and theirs.content != first.content,
                          "another API key's request with our Idempotency-Key, on its own event, got our response "
                          "replayed: keys are not scoped per API key")
+        # On our event the other tenant is refused (404); that refusal may be its own replay by now, never ours.
+        elsewhere = create(contract, event, ticket_class, email=email, key=key, target=other)
+        check.expect(elsewhere.content != first.content,
+                     "another API key's request with our Idempotency-Key got our response replayed")
 
 
 @rule("gomry.read_after_write", "gomry")
