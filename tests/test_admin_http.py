@@ -104,6 +104,14 @@ def test_request_journal_filters_and_shows_validation_errors(http: httpx.Client)
     assert http.get("/_admin/requests", params={"vendor": "gomry"}).json()["requests"] == []
 
 
+def test_reading_the_journal_is_not_journaled(http: httpx.Client) -> None:
+    http.delete("/_admin/requests")
+    http.get("/_admin/clock")
+    for _ in range(3):
+        entries = http.get("/_admin/requests").json()["requests"]
+    assert [(e["method"], e["path"]) for e in entries] == [("GET", "/_admin/clock"), ("DELETE", "/_admin/requests")]
+
+
 def test_journal_is_a_bounded_ring(http: httpx.Client) -> None:
     http.delete("/_admin/requests")
     for _ in range(1005):

@@ -57,6 +57,7 @@ class Endpoint:
     # The handler needs a body although the spec leaves `requestBody.required` unset (the published talque
     # document does): a request without one is then a 400 at validation, like a spec-required body.
     body_required: bool = False
+    journaled: bool = True  # False: not recorded in the request journal (reading the journal itself)
 
 
 @dataclass
@@ -139,6 +140,8 @@ class Pipeline:
             response = self._check_response(response)
         if "rate" in call.context:
             response = self._rate_headers(call, response)
+        if not self.endpoint.journaled:
+            return response
         self.state.journal.record(
             Entry(
                 at_ms=self.state.clock.now_ms(),
