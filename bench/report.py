@@ -85,7 +85,8 @@ def markdown(results: dict[str, Any], plots: dict[str, str]) -> str:
         f"{m['packages']['uvicorn']} ({m['uvicorn_loop_http']}), starlette {m['packages']['starlette']}, "
         f"{m['wrk']}, Prism {m['prism'] or 'not installed'} on node {m['node']}.",
         f"Load average before the run: {results['loadavg_before']}"
-        + (" — **a busy machine** (other jobs were running): figures are noisy, ratios less so."
+        + (" — **a busy machine**, or one busy in the minute before (the load average lags): absolute figures "
+           "may be noisy, ratios less so."
            if busy(results) else " (quiet machine)."),
         "",
         f"wrk: {results['settings']['throughput']['connections']} connections, "
