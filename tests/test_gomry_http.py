@@ -432,7 +432,7 @@ def test_reads_and_lists_follow_every_write(http: httpx.Client, ticketfakes: Fak
     patch(http, "evt_demo", att["id"], {"status": "valid"})
     delete(http, "evt_demo", att["id"])
     assert (listed()[att["id"]]["status"], listed()[att["id"]]["updated_at"]) == ("deleted", "2026-05-26T12:00:01.235Z")
-    assert read(att["id"]).status_code == 404
+    assert read(att["id"]).json() == listed()[att["id"]]  # soft-deleted: read as the list shows it
 
     invited = created(http, cls="tc_open", status="invited", email="bob@example.com")["data"][0]
     assert listed()[invited["id"]] == invited
@@ -452,10 +452,16 @@ def test_reads_and_lists_follow_every_write(http: httpx.Client, ticketfakes: Fak
 
 def test_delete_is_soft(http: httpx.Client) -> None:
     att = created(http, quantity=2)["data"]
-    assert delete(http, "evt_demo", att[0]["id"]).json() == {"deleted": True, "id": att[0]["id"]}
-    assert error(get(http, f"/events/evt_demo/attendees/{att[0]['id']}"), 404) == {"error": "Attendee not found"}
-    assert error(delete(http, "evt_demo", att[0]["id"]), 404) == {"error": "Attendee not found"}
-    assert error(patch(http, "evt_demo", att[0]["id"], {"status": "valid"}), 404) == {"error": "Attendee not found"}
+    gone = delete(http, "evt_demo", att[0]["id"])
+    assert gone.json() == {"deleted": True, "id": att[0]["id"]}
+    read = get(http, f"/events/evt_demo/attendees/{att[0]['id']}")
+    assert read.status_code == 200 and read.json()["status"] == "deleted"  # soft: still there, as deleted
+    again = delete(http, "evt_demo", att[0]["id"])
+    assert again.status_code == 200 and again.content == gone.content
+    refused = error(patch(http, "evt_demo", att[0]["id"], {"status": "valid"}), 422)  # no way out of deleted
+    assert refused == {"error": "Cannot change status from deleted to valid", "current_status": "deleted",
+                       "allowed_statuses": []}
+    assert get(http, f"/events/evt_demo/attendees/{att[0]['id']}").json() == read.json()
     assert [a["id"] for a in get(http, "/events/evt_demo/attendees").json()["data"]] == [att[1]["id"]]
     listed = get(http, "/events/evt_demo/attendees", status="deleted").json()["data"]
     assert [(a["id"], a["status"]) for a in listed] == [(att[0]["id"], "deleted")]

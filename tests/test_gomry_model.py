@@ -326,15 +326,20 @@ def test_reject_and_delete_free_seats_and_reactivation_needs_one(b: GomryBackend
     assert small["quantity_sold"] == 2
 
 
-def test_deleted_attendees_are_hidden(b: GomryBackend) -> None:
+def test_deleted_attendees_stay_addressable_but_never_change(b: GomryBackend, clock: Clock) -> None:
     k = key(b)
     tid = create(b, status="invited")["data"][0]["id"]  # any status can be deleted
-    b.delete_attendee(k, "evt_demo", tid)
-    for call in (b.get_attendee, b.delete_attendee):
-        with pytest.raises(NotFound, match=r"^Attendee not found$"):
-            call(k, "evt_demo", tid)
-    with pytest.raises(NotFound):
-        b.update_attendee(k, "evt_demo", tid, {"status": "valid"})
+    assert b.delete_attendee(k, "evt_demo", tid) == {"deleted": True, "id": tid}
+    gone = b.get_attendee(k, "evt_demo", tid)  # DELETE is soft: still found, as `deleted`
+    assert gone["status"] == "deleted"
+    clock.advance(5_000)
+    assert b.delete_attendee(k, "evt_demo", tid) == {"deleted": True, "id": tid}  # again: the same answer
+    for patch in ({"status": "valid"}, {"status": "invited"}, {"first_name": "Zed"}):
+        with pytest.raises(Unprocessable) as refused:
+            b.update_attendee(k, "evt_demo", tid, patch)
+        assert refused.value.extra == {"current_status": "deleted", "allowed_statuses": []}
+    assert b.update_attendee(k, "evt_demo", tid, {"status": "deleted"}) == gone  # the same status: a no-op
+    assert b.get_attendee(k, "evt_demo", tid) == gone  # nothing moved, updated_at included
     assert tid not in statuses_of(b, "evt_demo", ["valid", "checked_in", "invited", "pending_approval"])
     assert statuses_of(b, "evt_demo", ["deleted"]) == {tid: "deleted"}
     assert create(b)["quantity"] == 1  # the deleted invite was not upgraded
@@ -638,8 +643,6 @@ class GomryMachine(RuleBasedStateMachine):
         current = next(a for a in d["attendees"] if a["id"] == tid)
         try:
             out = self.b.update_attendee(self.k, event_id, tid, {"status": new_status})
-        except NotFound:
-            assert current["status"] == "deleted"
         except Unprocessable:
             assert new_status != current["status"] and new_status not in TRANSITIONS[current["status"]]
         except Conflict:
@@ -653,20 +656,20 @@ class GomryMachine(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 10_000))
     def delete(self, pick: int) -> None:
         event_id, tid = self.tickets[pick % len(self.tickets)]
-        try:
-            self.b.delete_attendee(self.k, event_id, tid)
-        except NotFound:
-            assert any(a["id"] == tid and a["status"] == "deleted" for a in self.b.dump()["attendees"])
+        assert self.b.delete_attendee(self.k, event_id, tid) == {"deleted": True, "id": tid}
+        assert any(a["id"] == tid and a["status"] == "deleted" for a in self.b.dump()["attendees"])
 
     @precondition(lambda self: self.tickets)
     @rule(pick=st.integers(0, 10_000), name=st.sampled_from(["Ann", "Bo", None]), tick=st.integers(0, 1500))
     def rename(self, pick: int, name: str | None, tick: int) -> None:
         event_id, tid = self.tickets[pick % len(self.tickets)]
         self.clock.advance(tick)
+        before = self.b.get_attendee(self.k, event_id, tid)
         try:
             out = self.b.update_attendee(self.k, event_id, tid, {"first_name": name})
-        except NotFound:
-            return  # deleted
+        except Unprocessable:
+            assert before["status"] == "deleted" and before["first_name"] != name  # a deleted one never changes
+            return
         assert out["first_name"] == name
 
     @rule(wanted=st.lists(st.sampled_from(STATUSES), min_size=1, max_size=3), size=st.integers(1, 4))

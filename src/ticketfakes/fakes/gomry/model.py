@@ -123,8 +123,8 @@ class GomryBackend:
     def _attendee_for(self, key: ApiKey, event_id: str, attendee_id: str) -> tuple[Event, Attendee]:
         event = self.event_for(key, event_id)
         att = self._s.attendees.get(attendee_id)
-        if att is None or att.event_id != event.id or att.status == "deleted":
-            raise NotFound("Attendee not found")
+        if att is None or att.event_id != event.id:
+            raise NotFound("Attendee not found")  # a deleted one is still found: DELETE is soft
         return event, att
 
     # -- JSON views ------------------------------------------------------------------------------
@@ -332,6 +332,13 @@ class GomryBackend:
             self.require_scope(key, "attendees", "write")
             event, att = self._attendee_for(key, event_id, attendee_id)
             target = patch.get("status", att.status)
+            if att.status == "deleted" and (target != "deleted" or any(
+                    name in patch and patch[name] != getattr(att, name) for name in ("first_name", "last_name"))):
+                raise Unprocessable(  # no way out of deleted (DESIGN's transitions), and no edits to it
+                    f"Cannot change status from deleted to {target}" if target != "deleted"
+                    else "Cannot change a deleted attendee",
+                    extra={"current_status": "deleted", "allowed_statuses": []},
+                )
             if target != att.status:
                 allowed = TRANSITIONS[att.status]
                 if target not in allowed:
@@ -355,8 +362,9 @@ class GomryBackend:
         with self._lock:
             self.require_scope(key, "attendees", "write")
             _, att = self._attendee_for(key, event_id, attendee_id)
-            self._s.set_status(att, "deleted")
-            att.updated_ms = self.clock.now_ms()
+            if att.status != "deleted":  # deleting again changes nothing and answers the same
+                self._s.set_status(att, "deleted")
+                att.updated_ms = self.clock.now_ms()
             return {"deleted": True, "id": att.id}
 
     # -- events and ticket classes --------------------------------------------------------------------
