@@ -32,7 +32,7 @@ from starlette.types import Receive, Scope, Send
 from .call import Call, MiB, path_and_query
 from .core.idempotency import IN_FLIGHT, StoredResponse
 from .core.journal import Entry, preview
-from .core.problems import Conflict, Problem, TooManyRequests, problem_for_status
+from .core.problems import BadRequest, Conflict, Problem, TooManyRequests, problem_for_status
 from .errors import ErrorShape, render
 from .responses import JSONResponse
 from .specs import Operation
@@ -241,8 +241,6 @@ class Pipeline:
         return await _maybe_await(self.endpoint.handle(call))
 
     def _invalid(self, fields: dict[str, list[str]]) -> Problem:
-        from .core.problems import BadRequest
-
         summary = "; ".join(f"{name}: {', '.join(msgs)}" for name, msgs in list(fields.items())[:5])
         return BadRequest(f"Validation failed: {summary}", fields=fields)
 
