@@ -43,7 +43,7 @@ from ticketfakes.fakes.talque import model as talque_model
 from ticketfakes.fakes.talque import routes as talque_routes
 from ticketfakes.fakes.talque.mapping import to_model
 from ticketfakes.fakes.talque.model import TalqueBackend
-from ticketfakes.fakes.talque.state import SeqIndex
+from ticketfakes.fakes.talque.state import SeqIndex, seq_of
 
 Patch = Callable[[pytest.MonkeyPatch], None]
 
@@ -384,12 +384,12 @@ def _seq_page(shift: int, snapshot: bool = True) -> Callable[..., tuple[list[Any
     """SeqIndex.page with pages after the first starting `shift` items off, or ignoring the high-water mark."""
 
     def page(self: SeqIndex, after: int, high: int, limit: int) -> tuple[list[Any], bool]:
-        start = bisect_right(self.seqs, after)
+        start = bisect_right(self, after, key=seq_of)
         if after:
             start = max(start + shift, 0)
-        stop = bisect_right(self.seqs, high) if snapshot else len(self.seqs)
+        stop = bisect_right(self, high, key=seq_of) if snapshot else len(self)
         end = min(start + limit, stop)
-        return self.items[start:end], end < stop
+        return self[start:end], end < stop
 
     return page
 

@@ -34,23 +34,8 @@ class Profile:
     email: str  # the spelling first seen; matching is case-insensitive
 
 
-def _seq(record: TicketRecord) -> int:
+def seq_of(record: TicketRecord) -> int:
     return record.seq
-
-
-class _Seqs:
-    """The sequence numbers of an index, read off its records (bisect takes any sequence)."""
-
-    __slots__ = ("records",)
-
-    def __init__(self, records: list[TicketRecord]) -> None:
-        self.records = records
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def __getitem__(self, at: int) -> int:
-        return self.records[at].seq
 
 
 class SeqIndex(list[TicketRecord]):
@@ -58,37 +43,28 @@ class SeqIndex(list[TicketRecord]):
 
     The index is the list of its records itself, searched by their `seq`. An import makes an index per
     new e-mail (its profile's), and every full garbage collection walks every such object: an index object
-    holding a list of records and a list of seqs was three where this is one. `items` and `seqs` keep the
-    old views for code that reads them.
+    holding a list of records and a list of seqs was three where this is one.
     """
 
     __slots__ = ()
-
-    @property
-    def items(self) -> list[TicketRecord]:
-        return self
-
-    @property
-    def seqs(self) -> _Seqs:
-        return _Seqs(self)
 
     def add(self, record: TicketRecord) -> None:
         if not self or record.seq > self[-1].seq:
             self.append(record)
             return
         # Only a ticket moving into a profile lands in the middle.
-        self.insert(bisect_left(self, record.seq, key=_seq), record)
+        self.insert(bisect_left(self, record.seq, key=seq_of), record)
 
     def remove(self, record: TicketRecord) -> None:
         """Drops the record if indexed (list.remove would compare every record, and raise if absent)."""
-        at = bisect_left(self, record.seq, key=_seq)
+        at = bisect_left(self, record.seq, key=seq_of)
         if at < len(self) and self[at] is record:
             del self[at]
 
     def page(self, after: int, high: int, limit: int) -> tuple[list[TicketRecord], bool]:
         """Up to `limit` tickets with after < seq <= high, and whether more such tickets follow."""
-        start = bisect_right(self, after, key=_seq)
-        stop = bisect_right(self, high, key=_seq)
+        start = bisect_right(self, after, key=seq_of)
+        stop = bisect_right(self, high, key=seq_of)
         end = min(start + limit, stop)
         return self[start:end], end < stop
 
