@@ -332,13 +332,10 @@ class GomryBackend:
             self.require_scope(key, "attendees", "write")
             event, att = self._attendee_for(key, event_id, attendee_id)
             target = patch.get("status", att.status)
-            if att.status == "deleted" and (target != "deleted" or any(
-                    name in patch and patch[name] != getattr(att, name) for name in ("first_name", "last_name"))):
-                raise Unprocessable(  # no way out of deleted (DESIGN's transitions), and no edits to it
-                    f"Cannot change status from deleted to {target}" if target != "deleted"
-                    else "Cannot change a deleted attendee",
-                    extra={"current_status": "deleted", "allowed_statuses": []},
-                )
+            renames = any(name in patch and patch[name] != getattr(att, name) for name in ("first_name", "last_name"))
+            if att.status == "deleted" and target == "deleted" and renames:  # TRANSITIONS has no way out of it
+                raise Unprocessable("Cannot change a deleted attendee",
+                                    extra={"current_status": "deleted", "allowed_statuses": []})
             if target != att.status:
                 allowed = TRANSITIONS[att.status]
                 if target not in allowed:
