@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
+from .app import shape_for
+from .core.jsonbytes import dumps
 from .core.problems import BadRequest
 
 try:
@@ -22,12 +22,10 @@ MESSAGE = "Invalid HTTP request received."
 
 
 def error_body(raw_target: bytes) -> bytes:
-    from .app import shape_for  # the app module, only when such a request arrives
-
     path = raw_target.split(b"?", 1)[0].decode("latin-1")
     _, shape = shape_for(path)
     problem = BadRequest(MESSAGE, code="bad_request")
-    return orjson.dumps(shape(problem))
+    return dumps(shape(problem))
 
 
 def http_protocol() -> Any:
