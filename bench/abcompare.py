@@ -1,6 +1,6 @@
 """Before/after: in-process µs per request of two ticketfakes source trees, interleaved to tame noise.
 
-    python bench/abcompare.py --before /tmp/before/src [--after src] [--rounds 5] [--seconds 1] [--startup]
+    python bench/abcompare.py --before OLD_CHECKOUT/src [--after src] [--rounds 5] [--seconds 1] [--startup]
 
 `--before` is a copy of an older `src/` (with `specs/` and `fixtures/` beside it, as in the repo). Each
 round times every case once with each tree, alternating; the figure per case is the median over rounds.

@@ -13,7 +13,7 @@ END = "<!-- END GENERATED -->"
 X = "\u00d7"  # multiplication sign, written as an escape for ruff
 DASH = "\u2013"
 
-# DESIGN.md's targets
+# The project's performance targets (docs/performance.md)
 MIN_VS_BASELINE = 0.5
 MIN_VS_PRISM = 5.0
 MAX_STARTUP_S = 0.7
@@ -21,7 +21,7 @@ MAX_GROWTH_RATIO = 1.5  # p50 at the largest size over p50 at the smallest: "fla
 
 
 def summarise(results: dict[str, Any]) -> dict[str, Any]:
-    """Every target of DESIGN.md as a verdict on this run's figures."""
+    """Every performance target as a verdict on this run's figures."""
     throughput = results.get("throughput", {})
     vs_base = {n: t["ratios"]["rps_vs_baseline"] for n, t in throughput.items()}
     vs_prism = {n: t["ratios"]["rps_vs_prism"] for n, t in throughput.items()}
@@ -185,7 +185,7 @@ def _growth(growth: dict[str, Any], plot: str | None) -> list[str]:
 
 
 def _targets(t: dict[str, Any]) -> list[str]:
-    lines = ["### Targets (DESIGN.md) in this run", ""]
+    lines = ["### Targets in this run", ""]
     lines.append(f"- ≥ {t['rps_vs_baseline_min']:.0%} of bare starlette's req/s: met by "
                  f"{', '.join(t['cases_meeting_baseline_target']) or 'none'}; missed by "
                  f"{', '.join(t['cases_missing_baseline_target']) or 'none'}.")

@@ -1,4 +1,4 @@
-"""The control plane over real HTTP: every /_admin endpoint of DESIGN.md."""
+"""The control plane over real HTTP: every /_admin endpoint of docs/control-plane.md."""
 
 from __future__ import annotations
 

@@ -118,7 +118,7 @@ def test_one_idempotency_key_creates_once(ticketfakes: Fakes, clients: list[http
         key = f"order-{number}"
 
         def create(client: httpx.Client, index: int, key: str = key) -> httpx.Response:
-            # Bodies differ on purpose: the key alone decides (DESIGN: replay even if the body differs).
+            # Bodies differ on purpose: the key alone decides (docs/decisions.md: replay even if the body differs).
             return client.post(ATTENDEES.format(event="evt_demo"),
                                headers={**GOMRY_WRITE, "Idempotency-Key": key},
                                json={"ticket_class_id": "tc_general", "quantity": 2,

@@ -629,7 +629,7 @@ def test_a_409_is_replayed_even_after_seats_free_up(http: httpx.Client) -> None:
 
 
 def test_every_completed_4xx_is_replayed_under_its_key(http: httpx.Client) -> None:
-    # DESIGN: "every completed response is replayed, 4xx included"; the key alone is the replay key
+    # docs/decisions.md: "every completed answer ... is replayed, 4xx included"; the key alone is the replay key
     missing = keyed(http, "k-404", ticket_class_id="tc_nope")
     assert error(missing, 404) == {"error": "Ticket class not found"}
     same_response(missing, keyed(http, "k-404"))

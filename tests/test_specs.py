@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
 import pytest
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest
 from openapi_spec_validator import validate
 
-from ticketfakes.specs import SPEC_DIR, SPEC_FILES, load_document, normalise, read_raw
+from tests.published import talque_json_api_documents
+from ticketfakes.resources import spec_file
+from ticketfakes.specs import SPEC_FILES, load_document, normalise, read_raw
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "talque-ticket-json-api.md"
 ALL_SPECS = sorted({spec.name for specs in SPEC_FILES.values() for spec in specs})
-
-
-def published_documents() -> list[dict]:
-    text = SEED.read_text(encoding="utf-8")
-    return [json.loads(block) for block in re.findall(r"```json\n(.*?)\n```", text, re.S)]
 
 
 @pytest.mark.parametrize("name", ALL_SPECS)
 def test_every_spec_is_valid_openapi(name: str) -> None:
-    assert (SPEC_DIR / name).exists(), f"specs/{name} is missing"
+    assert spec_file(name).is_file(), f"specs/{name} is missing"
     validate(load_document(name))
 
 
@@ -40,10 +34,9 @@ def test_hand_written_specs_are_openapi_31_with_local_servers(name: str) -> None
             assert operation.get("operationId"), f"{method} {path} has no operationId"
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="the published seed documents are not beside the repo")
 def test_talque_json_api_is_the_published_documents_merged_unchanged() -> None:
     ours = read_raw("talque-json-api.yaml")
-    published = published_documents()
+    published = talque_json_api_documents()
     assert len(published) == 2
     expected_paths: dict = {}
     for document in published:

@@ -1,4 +1,4 @@
-"""talque over real HTTP: the ticket webhook and the Ticket JSON API, every rule of DESIGN.md.
+"""talque over real HTTP: the ticket webhook and the Ticket JSON API, every rule of docs/talque.md.
 
 The server validates each response against the specs (a drift would be a 500), so statuses are exact.
 """

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from tests.published import talque_json_api_documents
 from ticketfakes.core.clock import Clock
 from ticketfakes.core.problems import BadRequest, Forbidden, NotFound
 from ticketfakes.fakes.talque import TalqueBackend
@@ -25,17 +25,13 @@ from ticketfakes.fixtures import DEFAULT_FIXTURES, FixtureError, Section
 from ticketfakes.specs import deref
 
 ROOT = Path(__file__).resolve().parents[1]
-SEED = Path("/work/shared/seeds/talque-ticket-json-api.md")
-if not SEED.exists():  # the seeds travel next to the repo
-    SEED = ROOT.parent / "shared" / "seeds" / "talque-ticket-json-api.md"
 T0 = 1_767_225_600_000
 
 
 # -- the published schemas -------------------------------------------------------------------------
 @cache
 def published() -> dict[str, Any]:
-    text = SEED.read_text(encoding="utf-8")
-    read_doc, list_doc = (json.loads(block) for block in re.findall(r"```json\n(.*?)\n```", text, re.S))
+    read_doc, list_doc = talque_json_api_documents()
     read_200 = read_doc["paths"]["/api/v1/ticket/read"]["post"]["responses"]["200"]
     list_200 = list_doc["paths"]["/api/v1/ticket/list"]["post"]["responses"]["200"]
     read_schema = read_200["content"]["application/json"]["schema"]

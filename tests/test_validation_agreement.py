@@ -3,7 +3,7 @@
 schemathesis generates valid (positive) and invalid (negative) requests for every operation of every
 spec; each is judged by openapi-core and by the compiled jsonschema-rs validators of
 `ticketfakes.validation`, and the verdicts must agree. Auth is not compared: the fakes' guards do it
-(before validation, as DESIGN.md orders), so `security` is stripped from both sides.
+(before validation, as docs/decisions.md orders), so `security` is stripped from both sides.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from openapi_core.testing import MockRequest
 from schemathesis.generation import GenerationMode
 from starlette.datastructures import Headers, QueryParams
 
-from ticketfakes.specs import SPEC_DIR, SPEC_FILES, SpecFile, load_document, operations
+from ticketfakes.resources import spec_file
+from ticketfakes.specs import SPEC_FILES, SpecFile, load_document, operations
 from ticketfakes.validation import NO_BODY, RequestValidator
 
 HOST = "http://agreement.test"
@@ -40,7 +41,7 @@ def _document(spec: SpecFile) -> dict[str, Any]:
     return document
 
 
-SPECS = [spec for specs in SPEC_FILES.values() for spec in specs if (SPEC_DIR / spec.name).exists()]
+SPECS = [spec for specs in SPEC_FILES.values() for spec in specs if spec_file(spec.name).is_file()]
 CASES = [(spec, op) for spec in SPECS for op in operations(spec)]
 
 

@@ -1,4 +1,4 @@
-"""`Call`: one request as a vendor's routes see it, with the JSON body framing rules of DESIGN.md.
+"""`Call`: one request as a vendor's routes see it, with the JSON body framing rules of docs/decisions.md.
 
 Bodies are JSON only: another content type -> 415; malformed JSON, non-UTF-8, a BOM, NaN/Infinity,
 duplicate keys, lone surrogate escapes, numbers out of range or nesting too deep -> 400. All of that is

@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import socket
 import sys
 from collections.abc import Sequence
+
+DESCRIPTION = """\
+Local, stateful fakes of the talque, Gomry and Planhat ticket APIs, and contract checks for any
+implementation of them.
+
+  ticketfakes serve            serve every fake on http://127.0.0.1:8000 (talque under /talque, Gomry
+                               under /gomry/api/v1, Planhat under /planhat, control plane under /_admin)
+  ticketfakes check VENDOR     check an implementation (the embedded fakes, or --base-url URL) against
+                               the vendor's contract: its OpenAPI spec and its business rules
+
+Run `ticketfakes COMMAND --help` for a command's options. Documentation: the docs/ folder of the
+project (README.md, docs/control-plane.md, docs/contract-checks.md).
+"""
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 PREFIXES = (("talque", "/talque"), ("gomry", "/gomry/api/v1"), ("planhat", "/planhat"), ("admin", "/_admin"))
 
@@ -67,6 +83,9 @@ def serve(args: argparse.Namespace) -> int:
         server_header=False,
         http=http_protocol(),  # uvicorn's, but a request it cannot parse gets a JSON 400 (framing.py)
     )
+    if args.access_log:
+        # uvicorn logs access lines at INFO: asked for, they show whatever --log-level says for the rest
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:
@@ -91,19 +110,44 @@ def check(args: argparse.Namespace) -> int:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ticketfakes", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
 
-    run = commands.add_parser("serve", help="serve every fake on one port")
-    run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=_port, default=8000, help="0 picks a free port")
-    run.add_argument("--fixtures", default=None, help="fixture file (default: fixtures/default.yaml)")
-    run.add_argument(
-        "--validate-responses", action="store_true", help="check every response against the spec (tests)"
+    try:
+        return version("ticketfakes")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ticketfakes", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    run.add_argument("--log-level", default="warning")
-    run.add_argument("--access-log", action="store_true")
+    parser.add_argument("--version", action="version", version=f"ticketfakes {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "serve",
+        help="serve every fake on one port",
+        description="Serve the talque, Gomry and Planhat fakes and the control plane on one port, starting "
+        "from the fixture file's state. Stop with Ctrl+C or SIGTERM: requests in flight are finished first "
+        "(at most 10 s).",
+    )
+    run.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, loopback only)")
+    run.add_argument("--port", type=_port, default=8000, help="port to listen on; 0 picks a free one (default: 8000)")
+    run.add_argument(
+        "--fixtures", default=None, metavar="PATH", help="fixture file with the starting state (default: the "
+        "shipped fixtures/default.yaml)"
+    )
+    run.add_argument(
+        "--validate-responses", action="store_true",
+        help="also check every answer against the spec; a drift answers 500 (for test suites)",
+    )
+    run.add_argument(
+        "--log-level", default="warning", choices=LOG_LEVELS, type=str.lower,
+        help="uvicorn's log level (default: warning)",
+    )
+    run.add_argument("--access-log", action="store_true", help="print one line per request")
     run.set_defaults(func=serve)
 
     contract = commands.add_parser(
@@ -112,19 +156,29 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the contract checks: schemathesis (every built-in check, fuzzing, stateful links) plus "
         "the business rules. Exit status 0 only when every check passed.",
     )
-    contract.add_argument("vendor", choices=CHECK_VENDORS)
+    contract.add_argument(
+        "vendor", choices=CHECK_VENDORS, help="whose contract: talque (JSON API), talque-webhook, gomry, planhat, "
+        "or all of them"
+    )
     contract.add_argument(
         "--base-url",
         default=None,
         help="the vendor's API base URL (for `all`: a ticketfakes server's root); default: the embedded fakes",
     )
-    contract.add_argument("--header", action="append", default=[], metavar="K=V", help="credential header (repeat)")
-    contract.add_argument("--param", action="append", default=[], metavar="K=V", help="id to use (repeat)")
-    contract.add_argument("--max-examples", type=int, default=25, help="examples per operation and mode (25)")
+    contract.add_argument(
+        "--header", action="append", default=[], metavar="K=V",
+        help="a header sent with every request, e.g. a credential: X-API-KEY=... (repeat for more)",
+    )
+    contract.add_argument(
+        "--param", action="append", default=[], metavar="K=V",
+        help="an id of the target to work with, e.g. event_id=evt_demo (repeat; docs/contract-checks.md)",
+    )
+    contract.add_argument("--max-examples", type=int, default=25, help="examples per operation and mode (default: 25)")
     contract.add_argument("--seed", type=int, default=None, help="repeat a run (the summary prints its seed)")
     contract.add_argument("--junit", default=None, metavar="FILE", help="write JUnit XML for CI systems")
     contract.add_argument(
-        "--stateful", action=argparse.BooleanOptionalAction, default=True, help="run the OpenAPI-links scenarios"
+        "--stateful", action=argparse.BooleanOptionalAction, default=True,
+        help="run the OpenAPI-links scenarios (default: on)",
     )
     contract.add_argument(
         "--only", action="append", default=None, metavar="NAME", help="only this rule, or `rules`/`fuzz`/`stateful`"

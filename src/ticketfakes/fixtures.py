@@ -7,12 +7,13 @@ A wrong or missing value raises `FixtureError("talque.orgs[0].id: expected a str
 from __future__ import annotations
 
 from collections.abc import Iterator
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "default.yaml"
+from .resources import DEFAULT_FIXTURES
 
 _MISSING = object()
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: faster start-up
@@ -59,9 +60,11 @@ class Section:
 
     def only(self, *allowed: str) -> None:
         """Reject keys the loader does not know, so a typo never silently disappears."""
-        for key, node in self._mapping().items():
-            if key not in allowed:
-                raise self._fail(f"unknown key (expected one of: {', '.join(allowed)})", node, key)
+        self._mapping()  # a mapping, without duplicate keys
+        for key_node, _ in self.node.value:
+            if key_node.value not in allowed:
+                # the key's own line: its value may start lines below it
+                raise self._fail(f"unknown key (expected one of: {', '.join(allowed)})", key_node, key_node.value)
 
     def section(self, key: str, default: Any = _MISSING) -> Section:
         node = self._mapping().get(key)
@@ -141,7 +144,7 @@ class Section:
 
 def load_fixture_file(path: str | Path | None = None) -> Section:
     """Parse a fixture file into its root `Section`; syntax errors name the line too."""
-    file = Path(path) if path else DEFAULT_FIXTURES
+    file: Path | Traversable = Path(path) if path else DEFAULT_FIXTURES
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
@@ -157,7 +160,8 @@ def load_fixture_file(path: str | Path | None = None) -> Section:
         line = f" (line {mark.line + 1})" if mark else ""
         raise FixtureError(f"{file}: not valid YAML: {getattr(exc, 'problem', exc)}{line}") from None
     if node is None:
-        node = yaml.MappingNode("tag:yaml.org,2002:map", [])
+        raise FixtureError(f"{file}: the fixture file is empty (expected one or more of the sections talque, "
+                           "gomry, planhat; see fixtures/default.yaml)")
     root = Section(node, "")
     root.only("talque", "gomry", "planhat")
     return root

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from .admin.client import Admin
@@ -42,6 +43,13 @@ def ticketfakes_server(pytestconfig: pytest.Config) -> Iterator[Fakes]:
     url = pytestconfig.getoption("ticketfakes_url")
     if url:
         admin = Admin(url)
+        try:
+            admin.clock()
+        except httpx.HTTPError as exc:
+            admin.close()
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            pytest.exit(f"ticketfakes: no ticketfakes server answers at --ticketfakes-url {url} ({reason})",
+                        returncode=pytest.ExitCode.USAGE_ERROR)
         yield Fakes(url.rstrip("/"), admin)
         admin.close()
         return

@@ -4,7 +4,7 @@
     idempotency -> JSON framing and body validation -> handler -> (test mode) response validation -> journal
 
 With an Idempotency-Key, the guard's refusal of an authenticated caller waits until the key is claimed,
-so that it is stored and replayed like any other completed answer (DESIGN.md: "4xx included").
+so that it is stored and replayed like any other completed answer (docs/decisions.md, "Idempotency-Key": 4xx included).
 
 A vendor's `routes.py` only lists `Endpoint`s: the spec path, a guard that authenticates and checks
 ownership, and a handler that calls the model. Everything else here is shared by every fake.
@@ -189,7 +189,7 @@ class Pipeline:
                     fields.setdefault(name, []).extend(messages)
                 raise self._invalid(fields)
             return await self._complete(call, latency_ms)
-        # DESIGN: every completed answer is replayed, 4xx included: the tenant's refusals and the body's
+        # docs/decisions.md: every completed answer is replayed, 4xx included: the tenant's refusals and the body's
         # 400/415 as much as the create's own 404/409. Only 429 (before this) and 5xx are not stored.
         scope = f"{self.vendor.name}:{call.principal}"
         outcome = state.idempotency.begin(scope, key)

@@ -10,12 +10,11 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-SPEC_DIR = Path(__file__).resolve().parents[2] / "specs"
+from .resources import spec_file
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
@@ -65,7 +64,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 @cache
 def read_raw(name: str) -> dict[str, Any]:
-    with (SPEC_DIR / name).open(encoding="utf-8") as handle:
+    with spec_file(name).open(encoding="utf-8") as handle:
         return yaml.load(handle, Loader=_LOADER)  # CSafeLoader / SafeLoader: safe
 
 
@@ -150,6 +149,6 @@ def operations(spec: SpecFile) -> list[Operation]:
 def vendor_operations(vendor: str) -> list[Operation]:
     result = []
     for spec in SPEC_FILES[vendor]:
-        if (SPEC_DIR / spec.name).exists():
+        if spec_file(spec.name).is_file():
             result.extend(operations(spec))
     return result

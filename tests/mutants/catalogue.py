@@ -421,7 +421,7 @@ def talque_list_moves_updated(mp: pytest.MonkeyPatch) -> None:
 
 @mutant("talque-list-includes-new-tickets", "talque", ("talque.list_paging",),
         "cursor paging ignores the high-water mark: tickets created after paging began are listed (at the end)",
-        equivalent="DESIGN asks that paging return every ticket that existed when it began, exactly once; it "
+        equivalent="docs/talque.md asks that paging return every ticket that existed when it began, exactly once; it "
         "does not forbid also returning newer ones after them (only docs/talque.md promises the fake's "
         "snapshot). A real service may include them, so the check allows it.")
 def talque_list_includes_new(mp: pytest.MonkeyPatch) -> None:

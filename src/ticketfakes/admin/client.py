@@ -7,14 +7,33 @@ from typing import Any
 import httpx
 
 
+class AdminError(httpx.HTTPStatusError):
+    """The control plane refused a call; the message is the server's own (`rules.0.status: ...`)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.status_code = response.status_code
+        try:
+            self.body: Any = response.json()
+        except ValueError:
+            self.body = response.text
+        detail = self.body.get("error") if isinstance(self.body, dict) else None
+        request = response.request
+        reason = detail or self.body or response.reason_phrase
+        message = f"{request.method} {request.url.path} answered {response.status_code}: {reason}"
+        super().__init__(message, request=request, response=response)
+
+
 class Admin:
+    """The control plane of a ticketfakes server at `url` (its root, e.g. http://127.0.0.1:8000)."""
+
     def __init__(self, url: str, client: httpx.Client | None = None) -> None:
         self.url = url.rstrip("/") + "/_admin"
         self.http = client or httpx.Client(timeout=30.0)
 
     def _call(self, method: str, path: str, json: Any = None, params: Any = None) -> Any:
         response = self.http.request(method, self.url + path, json=json, params=params)
-        response.raise_for_status()
+        if response.is_error:
+            raise AdminError(response)
         return response.json() if response.content else None
 
     def reset(self, vendor: str | None = None, fixtures: str | None = None) -> list[str]:

@@ -7,15 +7,18 @@ from typing import Any
 from starlette.responses import Response
 
 from ..call import Call
-from ..core.faults import FaultRule
+from ..core.faults import FaultRule, pattern_mistake
 from ..core.problems import BadRequest
 from ..errors import admin_error
 from ..fixtures import FixtureError
 from ..responses import json_response
 from ..routing import Endpoint, Vendor
+from ..specs import SPEC_FILES
 from ..state import State
 
 STATE_MAX_BODY = 256 * 1024 * 1024
+# Every prefix a fault rule's path_pattern must not repeat (it is matched after the prefix).
+VENDOR_PREFIXES = tuple({spec.prefix for specs in SPEC_FILES.values() for spec in specs})
 
 
 def vendor(state: State) -> Vendor:
@@ -89,6 +92,11 @@ def vendor(state: State) -> Vendor:
         return json_response(faults_body())
 
     def put_faults(call: Call) -> Response:
+        for index, rule in enumerate(call.body["rules"]):
+            mistake = pattern_mistake(rule.get("path_pattern") or "/", VENDOR_PREFIXES)
+            if mistake:
+                field = f"rules.{index}.path_pattern"
+                raise BadRequest(f"{field}: {mistake}", fields={field: [mistake]})
         state.faults.replace([FaultRule(**rule) for rule in call.body["rules"]])
         return json_response(faults_body())
 

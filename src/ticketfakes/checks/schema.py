@@ -39,7 +39,7 @@ class Unsendable(Exception):
 
 @dataclass(frozen=True)
 class Refusal:
-    """A schema-valid request the contract refuses on a rule no JSON Schema states (DESIGN.md)."""
+    """A schema-valid request the contract refuses on a rule no JSON Schema states (docs/talque.md, docs/gomry.md)."""
 
     status: int
     fields: frozenset[str] | None  # the only fields the error may blame (indexes as `[]`); None: any
@@ -77,11 +77,11 @@ REFUSALS: dict[str, dict[str, list[Refusal]]] = {
     "talque": {
         "POST /api/v1/ticket/read": [
             refusal(400, "body", "no body: the published spec leaves it optional, yet orgId is required in it"),
-            refusal(400, "ticketIdList", "more than 1000 ids (DESIGN: at most 1000)", _too_many_ids),
+            refusal(400, "ticketIdList", "more than 1000 ids (docs/talque.md: at most 1000)", _too_many_ids),
         ],
         "POST /api/v1/ticket/list": [
             refusal(400, "body", "no body: the published spec leaves it optional, yet orgId is required in it"),
-            refusal(400, "limit", "limit outside 1..1000 (DESIGN), which the published spec does not bound",
+            refusal(400, "limit", "limit outside 1..1000 (docs/talque.md), which the published spec does not bound",
                      _limit_out_of_range),
             refusal(400, "cursor", "a cursor the server never issued (null is no cursor: never refused)",
                      _cursor_given),
@@ -89,12 +89,12 @@ REFUSALS: dict[str, dict[str, list[Refusal]]] = {
     },
     "talque-webhook": {
         "POST /webhook/org/{orgId}/ticket": [
-            refusal(400, "tickets[].extTicketId", "extTicketId repeated within one request (DESIGN: unique)"),
+            refusal(400, "tickets[].extTicketId", "extTicketId repeated within one request (docs/talque.md: unique)"),
         ],
     },
     "gomry": {
         "PATCH /events/{eventId}/attendees/{attendeeId}": [
-            refusal(422, "", "a status transition the workflow forbids (DESIGN), e.g. checked_in -> deleted"),
+            refusal(422, "", "a status transition the workflow forbids (docs/gomry.md), e.g. checked_in -> deleted"),
         ],
     },
     "planhat": {

@@ -30,6 +30,23 @@ class FaultRule:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
+def pattern_mistake(pattern: str, prefixes: tuple[str, ...]) -> str | None:
+    """Why a `path_pattern` can never match a request, with the fix; None when it can.
+
+    The pattern is matched against the path *after* the vendor prefix (docs/control-plane.md), which
+    always starts with `/`: a pattern without it, or one that repeats a vendor prefix, matches nothing.
+    """
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        if pattern == prefix or pattern.startswith(prefix + "/"):
+            rest = pattern[len(prefix):] or "/*"
+            return (f"{pattern!r} repeats the vendor prefix {prefix}; the pattern is matched against the path "
+                    f"after the prefix: write {rest!r}")
+    if not pattern.startswith(("/", "*", "?", "[")):
+        return (f"{pattern!r} can never match: paths after the vendor prefix start with '/': "
+                f"write {'/' + pattern!r}")
+    return None
+
+
 class Faults:
     def __init__(self) -> None:
         self.rules: list[FaultRule] = []

@@ -215,7 +215,7 @@ def read_after_write(contract: Contract) -> None:
     check.expect(got == patched, f"GET after PATCH differs:\npatch {patched}\nget   {got}")
     gone = check.json(delete(contract, event, first), 200)
     check.expect(gone == {"deleted": True, "id": first}, f"DELETE answered {gone}")
-    # DESIGN says only that DELETE is soft: a deleted attendee may be gone (404, as the fake answers) or
+    # docs/gomry.md says only that DELETE is soft: a deleted attendee may be gone (404, as the fake answers) or
     # still readable as `deleted`; either way it is never read back as a live ticket.
     after = contract.target.get(f"/events/{event}/attendees/{first}")
     if after.status_code != 404:

@@ -31,7 +31,7 @@ from .state import (
     remaining,
 )
 
-# PATCH status workflow (DESIGN "Decisions"); a status missing here has no way out by PATCH.
+# PATCH status workflow (docs/gomry.md, "Status workflow"); a status missing here has no way out by PATCH.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "pending_approval": ("valid", "rejected"),
     "valid": ("checked_in", "rejected", "deleted"),

@@ -1,6 +1,7 @@
 """HTTP for the Gomry fake: thin endpoints over `GomryBackend` (the rules live in model.py).
 
-Each endpoint's guard does DESIGN's early checks before the Pipeline validates the body: the API key
+Each endpoint's guard does the early checks of docs/decisions.md ("Order of checks") before the Pipeline
+validates the body: the API key
 (401), the scope the operation needs (403 `insufficient_scope`), then the event's ownership (404 for an
 event of another org). The create endpoint honours Idempotency-Key through the Pipeline, scoped by the
 API key that the guard puts in `call.principal`.

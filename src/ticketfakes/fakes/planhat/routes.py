@@ -15,7 +15,7 @@ from ...routing import Endpoint, Vendor
 from ...state import State
 from .model import DEFAULT_LIMIT, PlanhatBackend
 
-# 5000 tickets with realistic descriptions do not fit in DESIGN's usual 1 MiB.
+# 5000 tickets with realistic descriptions do not fit in the usual 1 MiB (docs/decisions.md, "Bodies").
 BULK_MAX_BODY = 16 * MiB
 
 

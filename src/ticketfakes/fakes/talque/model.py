@@ -1,6 +1,6 @@
 """The talque fake's rules and state: the ticket webhook (upsert) and the Ticket JSON API (read, list).
 
-No HTTP here. The routes call, in the order DESIGN.md gives: `require_org` (404), then `authenticate`
+No HTTP here. The routes call, in the order docs/talque.md gives: `require_org` (404), then `authenticate`
 (None -> 401 for the JSON API, 403 for the webhook), then `require_access` (403), then the operation.
 The operations repeat the org and access checks themselves, so calling them directly is safe too.
 """

@@ -1,6 +1,7 @@
 """HTTP for the talque fake: the ticket webhook and the Ticket JSON API (read, list).
 
-Order of checks (DESIGN.md): the webhook answers an unknown org (404) before auth (403); the JSON API
+Order of checks (docs/talque.md, docs/decisions.md): the webhook answers an unknown org (404) before auth
+(403); the JSON API
 authenticates first (401), then checks the org named in the body (404, then 403), then the body (400).
 """
 

@@ -251,15 +251,9 @@ def state_from_fixture(section: Section | None) -> TalqueState:
             for item in sec.list(key, []):
                 item.only("id", "ext_id")
                 pairs[key].append((item.str("id"), item.str("ext_id", None)))
+        org_id, name = sec.str("id"), sec.str("name", None)
         try:
-            org = make_org(
-                sec.str("id"),
-                sec.str("name", None),
-                default_course,
-                types,
-                pairs["sessions"],
-                pairs["vendors"],
-            )
+            org = make_org(org_id, name, default_course, types, pairs["sessions"], pairs["vendors"])
         except ValueError as exc:
             raise sec.fail(str(exc)) from None
         if any(o.id == org.id for o in orgs):
