@@ -7,6 +7,7 @@ import time
 import httpx
 import pytest
 
+from ticketfakes.admin.client import AdminError
 from ticketfakes.pytest_plugin import Fakes
 
 from .conftest import GOMRY_READ, GOMRY_WRITE, PLANHAT_AUTH, TALQUE_AUTH
@@ -232,3 +233,31 @@ def test_rate_limits_off_by_default_then_published_limits(http: httpx.Client) ->
     assert http.get("/planhat/tickets", headers=PLANHAT_AUTH).status_code == 429
     http.post("/_admin/reset")
     assert http.get("/_admin/rate-limits").json() == {"gomry": False, "planhat": False}
+
+
+@pytest.mark.parametrize(("pattern", "fix"), [
+    ("events/*", "'/events/*'"),  # no leading /: paths after the prefix always start with one
+    ("/gomry/api/v1/events/*", "'/events/*'"),  # the vendor prefix written again
+    ("/talque/api/v1/ticket/list", "'/api/v1/ticket/list'"),
+    ("/planhat", "'/*'"),
+])
+def test_a_fault_pattern_that_can_never_match_is_refused_with_the_fix(
+        http: httpx.Client, pattern: str, fix: str) -> None:
+    answer = http.put("/_admin/faults", json={"rules": [{"status": 503}, {"status": 500, "path_pattern": pattern}]})
+    assert answer.status_code == 400
+    message = answer.json()["error"]
+    assert message.startswith("rules.1.path_pattern: ") and f"write {fix}" in message, message
+    assert http.get("/_admin/faults").json() == {"rules": []}  # nothing was applied
+    for good in ("/events/*", "*", "/tickets", "/api/v1/ticket/*"):
+        assert http.put("/_admin/faults", json={"rules": [{"path_pattern": good, "status": 500}]}).status_code == 200
+
+
+def test_admin_client_errors_carry_the_servers_message(ticketfakes: Fakes) -> None:
+    with pytest.raises(AdminError) as raised:
+        ticketfakes.admin.faults({"status": 999})
+    assert raised.value.status_code == 400
+    assert "rules.0.status: 999 is greater than the maximum of 599" in str(raised.value)
+    assert str(raised.value).startswith("PUT /_admin/faults answered 400: ")
+    assert isinstance(raised.value, httpx.HTTPStatusError)  # what callers caught before keeps working
+    with pytest.raises(AdminError, match="cannot read fixture file"):
+        ticketfakes.admin.reset(fixtures="does-not-exist.yaml")

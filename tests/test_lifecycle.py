@@ -77,6 +77,11 @@ BROKEN_FIXTURES = {
     "wrong-type": ("gomry:\n  orgs:\n    - id: gorg_x\n      events:\n        - id: 7\n",
                    "gomry.orgs[0].events[0].id", 5),
     "unknown-key": ("talque:\n  orgs:\n    - id: org-x\n      bogus: 1\n", "talque.orgs[0].bogus", 4),
+    # a misspelled key whose value is a block: the key's own line, not the value's
+    "misspelled-key": ("talque:\n  orgs:\n    - id: org-x\n      categoriez:\n        a: b\n",
+                       "talque.orgs[0].categoriez: unknown key", 4),
+    "missing-key": ("planhat:\n  companies:\n    - name: Initech\n",
+                    "planhat.companies[0].id: required key is missing", 3),
     "yaml-syntax": ("gomry:\n  orgs:\n    - id: [unclosed\n", "not valid YAML", 4),
     "not-a-mapping": ("- just\n- a list\n", "expected a mapping", 1),
     "bad-number": ("gomry:\n  orgs:\n    - id: gorg_x\n      events:\n        - id: e\n"
@@ -95,6 +100,15 @@ def test_broken_fixture_file_names_the_key_and_line(tmp_path: Path, case: str) -
     assert key in result.stderr and f"line {line}" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert "serving on" not in result.stdout
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n"], ids=["empty", "comment-only"])
+def test_an_empty_fixture_file_is_an_error_that_says_so(tmp_path: Path, text: str) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text(text)
+    result = serve("--port", "0", "--fixtures", str(empty))
+    assert result.returncode != 0 and "serving on" not in result.stdout
+    assert "the fixture file is empty" in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 
 def test_missing_fixture_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -64,3 +64,17 @@ def test_the_readme_example_runs(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_readme=example)
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_a_ticketfakes_url_where_nothing_answers_says_so_in_one_line(pytester: pytest.Pytester) -> None:
+    import socket
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    pytester.makepyfile(test_user=USER_SUITE)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", f"--ticketfakes-url={url}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    lines = [line for line in result.outlines + result.errlines if "no ticketfakes server answers" in line]
+    assert len(lines) == 1 and url in lines[0], result.outlines + result.errlines
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
