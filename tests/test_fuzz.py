@@ -31,8 +31,10 @@ from schemathesis.engine import Status, StopReason, events, from_schema
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 from schemathesis.openapi.checks import RejectedPositiveData
 
+from ticketfakes.admin.routes import VENDOR_PREFIXES
 from ticketfakes.checks.schema import REFUSALS as VENDOR_REFUSALS
 from ticketfakes.checks.schema import Refusal, matching_refusal, refusal
+from ticketfakes.core.faults import pattern_mistake
 from ticketfakes.server import ServedProcess
 from ticketfakes.specs import SPEC_FILES, SpecFile, load_document
 
@@ -75,11 +77,22 @@ SPEC_VENDORS = {
     "gomry.yaml": "gomry",
     "planhat.yaml": "planhat",
 }
+def _pattern_never_matches(body: Any) -> bool:
+    rules = body.get("rules") if isinstance(body, dict) else None
+    return isinstance(rules, list) and any(
+        isinstance(rule, dict) and isinstance(rule.get("path_pattern"), str)
+        and pattern_mistake(rule["path_pattern"], VENDOR_PREFIXES) is not None
+        for rule in rules
+    )
+
+
 REFUSALS: dict[str, dict[str, list[Refusal]]] = {
     **{spec: VENDOR_REFUSALS[vendor] for spec, vendor in SPEC_VENDORS.items()},
     "admin.yaml": {
         "POST /reset": [refusal(400, "fixtures", "`fixtures` names a file that does not exist or does not load")],
         "PUT /state": [refusal(400, None, "vendor parts that GET /state did not produce (opaque to the spec)")],
+        "PUT /faults": [refusal(400, None, "a path_pattern that can never match (docs/control-plane.md)",
+                                _pattern_never_matches)],
     },
 }
 
