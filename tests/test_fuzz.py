@@ -80,6 +80,11 @@ REFUSALS: dict[str, dict[str, list[Refusal]]] = {
     "admin.yaml": {
         "POST /reset": [refusal(400, "fixtures", "`fixtures` names a file that does not exist or does not load")],
         "PUT /state": [refusal(400, None, "vendor parts that GET /state did not produce (opaque to the spec)")],
+        "PUT /namespaces/{name}": [
+            refusal(400, "fixtures", "`fixtures` names a file that does not exist or does not load"),
+            refusal(400, None, "a `state` whose vendor parts GET /state did not produce (opaque to the spec)",
+                    lambda body: isinstance(body, dict) and "state" in body),
+        ],
     },
 }
 
