@@ -299,7 +299,7 @@ def main() -> int:
         log("namespaces (in-process: create/reset vs a light request, lookup overhead, memory)")
         from namespaces import measure as measure_namespaces
 
-        results["namespaces"] = measure_namespaces(0.3 if args.quick else 1.0, 3 if args.quick else 5, FIXTURES)
+        results["namespaces"] = measure_namespaces(0.2 if args.quick else 0.3, 4 if args.quick else 16, FIXTURES)
     results["loadavg_after"] = loadavg()
     results["duration_s"] = round(time.time() - started, 1)
 

@@ -65,6 +65,7 @@ class App(Starlette):
         super().__init__(**options)
         self.table = table
         self.namespaces = namespaces
+        self.enter, self.leave = namespaces.current.enter, namespaces.current.leave
         self.state.ticketfakes = namespaces.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -86,8 +87,7 @@ class App(Starlette):
         if isinstance(state, Response):  # a bad name, or the cap reached
             await state(scope, receive, send)
             return
-        current = self.namespaces.current
-        token = current.enter(state)
+        token = self.enter(state)
         try:
             found = self.table.find(scope["method"], scope["path"])
             if found is not None:
@@ -97,7 +97,7 @@ class App(Starlette):
             else:  # starlette's 404/405 (`/ns/a/ns/b/...` too: no namespace nests in another)
                 await super().__call__(scope, receive, send)
         finally:
-            current.leave(token)
+            self.leave(token)
 
 
 def create_app(

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from pathlib import Path
+from time import time_ns
 from typing import Any
 
 import orjson
@@ -29,7 +30,8 @@ from .state import DEFAULT_NAMESPACE, State
 NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 PREFIX = "/ns/"
 SKIP = len(PREFIX)
-SLASH = (b"/", b"")
+RAW_PREFIX = PREFIX.encode()
+_END_OF_NAME = (b"/", b"")
 DEFAULT_MAX_NAMESPACES = 1000
 JOURNAL_ENTRY_OVERHEAD = 200  # bytes of an entry besides its bodies, roughly
 
@@ -44,13 +46,11 @@ class CurrentState:
 
     def __init__(self, default: State) -> None:
         self._current: ContextVar[State] = ContextVar("ticketfakes_namespace", default=default)
-        self.get: Callable[[], State] = self._current.get  # one C call: the pipeline asks once per request
-
-    def enter(self, state: State) -> Any:
-        return self._current.set(state)
-
-    def leave(self, token: Any) -> None:
-        self._current.reset(token)
+        # The context variable's own methods (C calls): `get` once per request, `enter`/`leave` around a
+        # request under /ns/ (`enter` returns the token that `leave` takes).
+        self.get: Callable[[], State] = self._current.get
+        self.enter: Callable[[State], Token[State]] = self._current.set
+        self.leave: Callable[[Token[State]], None] = self._current.reset
 
     def backend(self, vendor: str) -> Any:  # what the vendors' routes call on every request
         return self._current.get().backends[vendor]
@@ -181,19 +181,19 @@ class Namespaces:
         end = path.find("/", SKIP)
         name, rest = (path[SKIP:], "/") if end < 0 else (path[SKIP:end], path[end:])
         raw: bytes | None = scope.get("raw_path")
-        cut = SKIP + len(name)
-        # The name as sent, not decoded: `a%2Fb` must not become namespace `a` with a path `/b/...`.
-        if raw is not None and (raw[SKIP:cut] != name.encode("latin-1", "replace") or raw[cut:cut + 1] not in SLASH):
-            return render(shape_for(rest)[1], invalid_name(raw[SKIP:].split(b"/")[0].decode("latin-1")))
+        sent = RAW_PREFIX + name.encode("latin-1", "replace")  # how the name looks when not escaped
         namespace = self._by_name.get(name)  # an existing name was checked when it was created
-        if namespace is None:
-            try:
+        try:
+            # The name as sent, not decoded: `a%2Fb` must not become namespace `a` with the path `/b/...`.
+            if raw is not None and not (raw.startswith(sent) and raw[len(sent) : len(sent) + 1] in _END_OF_NAME):
+                raise invalid_name(raw[SKIP:].split(b"/")[0].decode("latin-1"))
+            if namespace is None:
                 namespace = self.open(check_name(name))
-            except Problem as problem:
-                return render(shape_for(rest)[1], problem)
+        except Problem as problem:
+            return render(shape_for(rest)[1], problem)
         scope["path"] = rest
         if raw is not None:
-            scope["raw_path"] = raw[cut:] or b"/"
+            scope["raw_path"] = raw[len(sent) :] or b"/"
         namespace.requests += 1
-        namespace.last_used_ms = wall_ms()
+        namespace.last_used_ms = time_ns() // 1_000_000
         return namespace.state

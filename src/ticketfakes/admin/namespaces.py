@@ -12,12 +12,11 @@ from starlette.responses import Response
 
 from ..call import Call
 from ..core.problems import BadRequest, NotFound
-from ..errors import admin_error
 from ..fixtures import FixtureError
 from ..namespaces import Namespaces
 from ..responses import json_response
 from ..routing import Endpoint, Vendor
-from .routes import STATE_MAX_BODY
+from .routes import STATE_MAX_BODY, control_plane
 
 
 def vendor(namespaces: Namespaces) -> Vendor:
@@ -41,14 +40,8 @@ def vendor(namespaces: Namespaces) -> Vendor:
             raise NotFound(f"no namespace {name!r}")
         return json_response({"deleted": name})
 
-    return Vendor(
-        name="admin",
-        prefix="/_admin",
-        error_shape=admin_error,
-        rate_limited=False,
-        endpoints=[
-            Endpoint("GET", "/namespaces", list_namespaces),
-            Endpoint("PUT", "/namespaces/{name}", put_namespace, max_body=STATE_MAX_BODY),
-            Endpoint("DELETE", "/namespaces/{name}", delete_namespace),
-        ],
-    )
+    return control_plane([
+        Endpoint("GET", "/namespaces", list_namespaces),
+        Endpoint("PUT", "/namespaces/{name}", put_namespace, max_body=STATE_MAX_BODY),
+        Endpoint("DELETE", "/namespaces/{name}", delete_namespace),
+    ])
