@@ -410,3 +410,25 @@ def test_a_request_uvicorn_refuses_under_a_namespace_speaks_the_shape_of_the_pre
     assert b" 400 " in status_line
     body = rest.split(b"\r\n\r\n", 1)[1]
     assert httpx.Response(400, content=body).json()["reason"] == "BAD_REQUEST"  # talque's shape
+
+
+def test_the_rest_of_the_control_plane_works_per_namespace(server: httpx.Client) -> None:
+    a, b = fresh_name(), fresh_name()
+    ticket = {"tickets": [{"extTicketId": "C-1", "email": "Checked@Example.com"}]}
+    written = server.post(f"/ns/{a}{WEBHOOK}", headers=TALQUE_AUTH, json=ticket).json()
+    org_ticket_id = written["ticketById"]["C-1"]["model"]["orgTicketId"]
+    checked = server.post(f"/ns/{a}/_admin/talque/orgs/org-demo/tickets/{org_ticket_id}/check-ins",
+                          json={"at_ms": 1_700_000_000_000})
+    assert checked.status_code == 200, checked.text
+    assert server.post(f"/ns/{b}/_admin/talque/orgs/org-demo/tickets/{org_ticket_id}/check-ins",
+                       json={}).status_code == 404  # b has no such ticket
+    assert [p["email"] for p in server.get(f"/ns/{a}/_admin/talque/orgs/org-demo/profiles").json()["profiles"]] == [
+        "Checked@Example.com"]
+    assert server.get(f"/ns/{b}/_admin/talque/orgs/org-demo/profiles").json()["profiles"] == []
+    # PUT /state restores into b alone (cursor signing included), DELETE /requests clears a's journal alone
+    dump = server.get(f"/ns/{a}/_admin/state").json()
+    assert server.put(f"/ns/{b}/_admin/state", json=dump).status_code == 200
+    assert len(server.get(f"/ns/{b}/_admin/talque/orgs/org-demo/profiles").json()["profiles"]) == 1
+    assert server.delete(f"/ns/{a}/_admin/requests").status_code == 200
+    assert [e["method"] for e in server.get(f"/ns/{a}/_admin/requests").json()["requests"]] == ["DELETE"]
+    assert len(server.get(f"/ns/{b}/_admin/requests").json()["requests"]) > 1
