@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar, Token
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from time import time_ns
 from typing import Any
@@ -90,6 +90,10 @@ class Namespace:
     created_ms: int
     last_used_ms: int | None = None  # requests through /ns/{name}/ only: the bare path is not counted
     requests: int = 0
+    raw_prefix: bytes = field(init=False)  # `/ns/{name}/` as a request sends it without escapes
+
+    def __post_init__(self) -> None:
+        self.raw_prefix = f"{PREFIX}{self.name}/".encode()
 
     def approx_bytes(self) -> int:
         """The state's size as a JSON dump plus the journal's kept bodies: an estimate, computed on demand."""
@@ -179,16 +183,28 @@ class Namespaces:
         the error response (bad name, the cap) in the JSON shape of the prefix that follows."""
         path: str = scope["path"]
         end = path.find("/", SKIP)
+        namespace = self._by_name.get(path[SKIP:end])  # an existing name was checked when it was created
+        raw: bytes | None = scope.get("raw_path")
+        if end < 0 or namespace is None or (raw is not None and not raw.startswith(namespace.raw_prefix)):
+            return self._route_slowly(scope, shape_for)  # first use, a bad name, or escapes in the name
+        scope["path"] = path[end:]
+        if raw is not None:
+            scope["raw_path"] = raw[len(namespace.raw_prefix) - 1 :]
+        namespace.requests += 1
+        namespace.last_used_ms = time_ns() // 1_000_000
+        return namespace.state
+
+    def _route_slowly(self, scope: Scope, shape_for: Any) -> State | Response:
+        path: str = scope["path"]
+        end = path.find("/", SKIP)
         name, rest = (path[SKIP:], "/") if end < 0 else (path[SKIP:end], path[end:])
         raw: bytes | None = scope.get("raw_path")
         sent = RAW_PREFIX + name.encode("latin-1", "replace")  # how the name looks when not escaped
-        namespace = self._by_name.get(name)  # an existing name was checked when it was created
         try:
             # The name as sent, not decoded: `a%2Fb` must not become namespace `a` with the path `/b/...`.
             if raw is not None and not (raw.startswith(sent) and raw[len(sent) : len(sent) + 1] in _END_OF_NAME):
                 raise invalid_name(raw[SKIP:].split(b"/")[0].decode("latin-1"))
-            if namespace is None:
-                namespace = self.open(check_name(name))
+            namespace = self.open(check_name(name))
         except Problem as problem:
             return render(shape_for(rest)[1], problem)
         scope["path"] = rest
