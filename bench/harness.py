@@ -242,7 +242,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="short runs for a sanity check (< 2 min)")
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
     parser.add_argument("--skip", default="",
-                        help="comma-separated phases to skip: startup,prism,ceiling,growth,profile")
+                        help="comma-separated phases to skip: startup,prism,ceiling,growth,profile,namespaces")
     parser.add_argument("--out", default="", help="results file (default: latest.json, quick.json with --quick)")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     args = parser.parse_args()
@@ -295,6 +295,11 @@ def main() -> int:
         from hotpath import profile_cases
 
         results["profile"] = profile_cases([c.name for c in cases], config["profile_s"], FIXTURES)
+    if "namespaces" not in skip:
+        log("namespaces (in-process: create/reset vs a light request, lookup overhead, memory)")
+        from namespaces import measure as measure_namespaces
+
+        results["namespaces"] = measure_namespaces(0.2 if args.quick else 0.3, 4 if args.quick else 16, FIXTURES)
     results["loadavg_after"] = loadavg()
     results["duration_s"] = round(time.time() - started, 1)
 

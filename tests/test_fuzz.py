@@ -93,6 +93,11 @@ REFUSALS: dict[str, dict[str, list[Refusal]]] = {
         "PUT /state": [refusal(400, None, "vendor parts that GET /state did not produce (opaque to the spec)")],
         "PUT /faults": [refusal(400, None, "a path_pattern that can never match (docs/control-plane.md)",
                                 _pattern_never_matches)],
+        "PUT /namespaces/{name}": [
+            refusal(400, "fixtures", "`fixtures` names a file that does not exist or does not load"),
+            refusal(400, None, "a `state` whose vendor parts GET /state did not produce (opaque to the spec)",
+                    lambda body: isinstance(body, dict) and "state" in body),
+        ],
     },
 }
 

@@ -6,7 +6,7 @@ import importlib
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -14,9 +14,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from .admin import namespaces as namespace_routes
 from .core.journal import Entry
 from .core.problems import Problem, problem_for_status
 from .errors import ErrorShape, admin_error, gomry_error, planhat_error, render, talque_error
+from .namespaces import DEFAULT_MAX_NAMESPACES, PREFIX, Namespaces
 from .routing import OperationTable, Vendor, build_routes, internal_error
 from .specs import vendor_operations
 from .state import State
@@ -39,6 +41,9 @@ ERROR_SHAPES: tuple[tuple[str, str, ErrorShape], ...] = (
 
 
 def shape_for(path: str) -> tuple[str, ErrorShape]:
+    if path.startswith(PREFIX):  # `/ns/{name}/gomry/...` speaks Gomry's shape too (a request uvicorn refused)
+        end = path.find("/", len(PREFIX))
+        path = path[end:] if end >= 0 else "/"
     for prefix, vendor, shape in ERROR_SHAPES:
         if path == prefix or path.startswith(prefix + "/"):
             return vendor, shape
@@ -56,13 +61,18 @@ def _record(request: Request, response: Response, state: State) -> None:
 class App(Starlette):
     """starlette, with the fakes' operations found by `OperationTable` before its router and middleware."""
 
-    def __init__(self, table: OperationTable, state: State, **options: Any) -> None:
+    def __init__(self, table: OperationTable, namespaces: Namespaces, **options: Any) -> None:
         super().__init__(**options)
         self.table = table
-        self.state.ticketfakes = state
+        self.namespaces = namespaces
+        self.enter, self.leave = namespaces.current.enter, namespaces.current.leave
+        self.state.ticketfakes = namespaces.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope.get("root_path"):
+            if scope["path"].startswith(PREFIX):
+                await self._namespaced(scope, receive, send)
+                return
             found = self.table.find(scope["method"], scope["path"])
             if found is not None:
                 pipeline, scope["path_params"] = found
@@ -71,16 +81,41 @@ class App(Starlette):
                 return
         await super().__call__(scope, receive, send)
 
+    async def _namespaced(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """`/ns/{name}/...`: the rest of the path, served with that namespace's State (docs/namespaces.md)."""
+        state = self.namespaces.route(scope, shape_for)
+        if isinstance(state, Response):  # a bad name, or the cap reached
+            await state(scope, receive, send)
+            return
+        token = self.enter(state)
+        try:
+            found = self.table.find(scope["method"], scope["path"])
+            if found is not None:
+                pipeline, scope["path_params"] = found
+                scope["app"] = self
+                await pipeline(scope, receive, send)
+            else:  # starlette's 404/405 (`/ns/a/ns/b/...` too: no namespace nests in another)
+                await super().__call__(scope, receive, send)
+        finally:
+            self.leave(token)
+
 
 def create_app(
-    fixtures: str | Path | None = None, validate_responses: bool = False, state: State | None = None
+    fixtures: str | Path | None = None,
+    validate_responses: bool = False,
+    state: State | None = None,
+    max_namespaces: int = DEFAULT_MAX_NAMESPACES,
 ) -> App:
-    state = state or State(fixtures, validate_responses)
+    namespaces = Namespaces(state or State(fixtures, validate_responses), max_namespaces)
+    # The routes are built once and serve every namespace: `current` is the State of the request's.
+    current = cast(State, namespaces.current)
     routes = []
     table = OperationTable()
     for name, module in ROUTE_MODULES.items():
-        vendor: Vendor = importlib.import_module(module).vendor(state)
-        routes.extend(build_routes(vendor, vendor_operations(name), state, table))
+        vendor: Vendor = importlib.import_module(module).vendor(current)
+        routes.extend(build_routes(vendor, vendor_operations(name), namespaces.current, table))
+    admin = namespace_routes.vendor(namespaces)
+    routes.extend(build_routes(admin, vendor_operations("admin"), namespaces.current, table))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -95,7 +130,7 @@ def create_app(
         else:
             problem = problem_for_status(exc.status_code, exc.detail or "HTTP error")
         response = render(shape, problem)
-        _record(request, response, state)
+        _record(request, response, namespaces.current.get())
         return response
 
     async def server_error(request: Request, exc: Exception) -> Response:
@@ -104,4 +139,6 @@ def create_app(
         _, shape = shape_for(request.url.path)
         return render(shape, internal_error())
 
-    return App(table, state, routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
+    return App(
+        table, namespaces, routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error}
+    )

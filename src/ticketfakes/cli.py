@@ -55,6 +55,16 @@ def _port(text: str) -> int:
     return port
 
 
+def _count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {count}")
+    return count
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -64,7 +74,7 @@ def serve(args: argparse.Namespace) -> int:
     from .framing import http_protocol
 
     try:
-        app = create_app(args.fixtures, validate_responses=args.validate_responses)
+        app = create_app(args.fixtures, validate_responses=args.validate_responses, max_namespaces=args.max_namespaces)
     except FixtureError as exc:
         print(f"ticketfakes: bad fixture file: {exc}", file=sys.stderr)
         return 2
@@ -148,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="uvicorn's log level (default: warning)",
     )
     run.add_argument("--access-log", action="store_true", help="print one line per request")
+    run.add_argument(
+        "--max-namespaces",
+        type=_count,
+        default=1000,
+        help="how many namespaces (/ns/NAME/...) may exist besides `default`; more -> 507 (docs/namespaces.md)",
+    )
     run.set_defaults(func=serve)
 
     contract = commands.add_parser(

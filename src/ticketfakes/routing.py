@@ -40,6 +40,7 @@ from .state import VENDORS as FAKES
 from .validation import NO_BODY, RequestValidator, ResponseValidator
 
 if TYPE_CHECKING:
+    from .namespaces import CurrentState
     from .state import State
 
 Handler = Callable[[Call], "Response | Awaitable[Response]"]
@@ -98,11 +99,11 @@ _NO_QUERY: dict[str, str] = {}
 class Pipeline:
     """The ASGI app of one operation: runs an `Endpoint` with every shared mechanism around it."""
 
-    def __init__(self, vendor: Vendor, endpoint: Endpoint, operation: Operation, state: State) -> None:
+    def __init__(self, vendor: Vendor, endpoint: Endpoint, operation: Operation, current: CurrentState) -> None:
         self.vendor = vendor
         self.endpoint = endpoint
         self.operation = operation
-        self.state = state
+        self.current = current  # the State of the request's namespace (docs/namespaces.md)
         self.validator = RequestValidator(operation)
         if endpoint.body_required:
             self.validator.body_required = True
@@ -121,11 +122,12 @@ class Pipeline:
 
     async def respond(self, scope: Scope, receive: Receive) -> Response:
         started = time.perf_counter()
+        state = self.current.get()
         path, query = path_and_query(scope)
         call = Call(scope, receive, path[self.prefix_length :] or "/")
         fields: dict[str, list[str]] = {}
         try:
-            response = await self._run(call)
+            response = await self._run(call, state)
             fields = call.context.get("fields", fields)
         except Problem as problem:
             fields = problem.fields
@@ -136,15 +138,15 @@ class Pipeline:
             # A bug, never the client's fault: log it for the developer, answer JSON without the trace.
             traceback.print_exception(exc, file=sys.stderr)
             response = self.vendor.error(internal_error())
-        if self.state.validate_responses and "fault" not in call.context:
+        if state.validate_responses and "fault" not in call.context:
             response = self._check_response(response)
         if "rate" in call.context:
             response = self._rate_headers(call, response)
         if not self.endpoint.journaled:
             return response
-        self.state.journal.record(
+        state.journal.record(
             Entry(
-                at_ms=self.state.clock.now_ms(),
+                at_ms=state.clock.now_ms(),
                 vendor=self.vendor.name,
                 method=call.method,
                 path=path,
@@ -158,9 +160,8 @@ class Pipeline:
         )
         return response
 
-    async def _run(self, call: Call) -> Response:
+    async def _run(self, call: Call, state: State) -> Response:
         endpoint = self.endpoint
-        state = self.state
         rule = state.faults.pick(self.vendor.name, call.method, call.path) if self.faultable else None
         if rule is not None and rule.status is not None:
             call.context["fault"] = rule  # deliberate, outside the contract: not checked against the spec
@@ -325,7 +326,9 @@ class OperationTable:
         return None if pipeline is None else (pipeline, params)
 
 
-def build_routes(vendor: Vendor, operations: list[Operation], state: State, table: OperationTable) -> list[Route]:
+def build_routes(
+    vendor: Vendor, operations: list[Operation], current: CurrentState, table: OperationTable
+) -> list[Route]:
     """Starlette routes for a vendor's endpoints, also entered in `table`; each must be an operation of its spec."""
     by_key = {(op.method, op.path): op for op in operations}
     paths: dict[str, dict[str, Pipeline]] = {}
@@ -333,7 +336,7 @@ def build_routes(vendor: Vendor, operations: list[Operation], state: State, tabl
         operation = by_key.get((endpoint.method, endpoint.path))
         if operation is None:
             raise LookupError(f"{vendor.name}: {endpoint.method} {endpoint.path} is not in the spec")
-        paths.setdefault(endpoint.path, {})[endpoint.method] = Pipeline(vendor, endpoint, operation, state)
+        paths.setdefault(endpoint.path, {})[endpoint.method] = Pipeline(vendor, endpoint, operation, current)
     routes = []
     for path, pipelines in paths.items():
         table.add(vendor.prefix + path, pipelines)

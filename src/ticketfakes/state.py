@@ -1,7 +1,8 @@
 """The server's whole state: the vendors' backends plus the shared mechanisms around them.
 
-One `State` lives as long as the server; `reset` rebuilds backends from a fixture file, `dump`/`restore`
-move everything (backends, clock, idempotency records) to JSON and back.
+One `State` per namespace (docs/namespaces.md); `reset` rebuilds backends from a fixture file, `dump`/`restore`
+move everything (backends, clock, idempotency records) to JSON and back. A fixture file is parsed once
+and then copied from its dump (`fixture_cache`), so a reset or a new namespace costs a restore, not a parse.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from .core.idempotency import IdempotencyStore
 from .core.journal import Journal
 from .core.problems import BadRequest
 from .core.ratelimit import RateLimiter
-from .fixtures import Section, load_fixture_file
+from .fixture_cache import fresh_copy, parsed_dump
+from .fixtures import Section
 
 # vendor -> "module:BackendClass"
 BACKENDS: dict[str, str] = {
@@ -27,6 +29,7 @@ BACKENDS: dict[str, str] = {
     "planhat": "ticketfakes.fakes.planhat.model:PlanhatBackend",
 }
 VENDORS = tuple(BACKENDS)
+DEFAULT_NAMESPACE = "default"
 
 
 class Backend(Protocol):
@@ -45,22 +48,47 @@ def backend_class(vendor: str) -> Any:
 
 def load_backends(fixtures: str | Path | None, clock: Clock, vendors: tuple[str, ...] = VENDORS) -> dict[str, Any]:
     """Fresh backends for `vendors` from a fixture file (FixtureError names the bad key)."""
-    root = load_fixture_file(fixtures)
-    return {
-        vendor: backend_class(vendor).from_fixture(root.section(vendor, None), clock) for vendor in vendors
-    }
+    vendors_dump = fresh_copy(parsed_dump(fixtures))["vendors"]
+    return {vendor: restored_backend(vendor, vendors_dump[vendor], clock) for vendor in vendors}
+
+
+def restored_backend(vendor: str, dump: Any, clock: Clock) -> Any:
+    backend = backend_class(vendor).from_fixture(None, clock)
+    backend.restore(dump)  # raises BadRequest on a malformed part
+    return backend
 
 
 class State:
-    def __init__(self, fixtures: str | Path | None = None, validate_responses: bool = False) -> None:
+    def __init__(
+        self,
+        fixtures: str | Path | None = None,
+        validate_responses: bool = False,
+        namespace: str = DEFAULT_NAMESPACE,
+        dump: dict[str, Any] | None = None,
+    ) -> None:
+        """The fixture file's state, or (`dump`) a copy of a state dump (BadRequest if malformed)."""
         self.fixtures = Path(fixtures) if fixtures else None
         self.validate_responses = validate_responses
+        self.namespace = namespace
         self.clock = Clock()
         self.journal = Journal(int(os.environ.get("TICKETFAKES_JOURNAL_SIZE", "1000")))
         self.faults = Faults()
         self.rate_limits = RateLimiter(self.clock)
         self.idempotency = IdempotencyStore(self.clock)
-        self.backends: dict[str, Any] = load_backends(self.fixtures, self.clock)
+        self.backends: dict[str, Any] = {}
+        if dump is None:
+            self.backends = self._bound(load_backends(self.fixtures, self.clock))
+        else:
+            self.restore(dump)
+
+    def _bound(self, backends: dict[str, Any]) -> dict[str, Any]:
+        """Backends that sign what they hand out (talque cursors) for this namespace only."""
+        if self.namespace != DEFAULT_NAMESPACE:
+            for backend in backends.values():
+                bind = getattr(backend, "bind_namespace", None)
+                if bind is not None:
+                    bind(self.namespace)
+        return backends
 
     def backend(self, vendor: str) -> Any:
         return self.backends[vendor]
@@ -73,7 +101,7 @@ class State:
         thaw()
         if fixtures and vendor is None:
             self.fixtures = source
-        self.backends.update(fresh)
+        self.backends.update(self._bound(fresh))
         if vendor is None:
             self.clock.reset()
             self.faults.clear()
@@ -106,13 +134,22 @@ class State:
         for vendor in VENDORS:
             if vendor not in dump["vendors"]:
                 raise BadRequest(f"state dump lacks vendor {vendor!r}")
-            backend = backend_class(vendor).from_fixture(None, self.clock)
-            backend.restore(dump["vendors"][vendor])  # raises BadRequest on a malformed part
-            fresh[vendor] = backend
+            fresh[vendor] = restored_backend(vendor, dump["vendors"][vendor], self.clock)
         thaw()
-        self.backends = fresh
+        self.backends = self._bound(fresh)
         self.idempotency.restore(idempotency)
         clock = dump.get("clock")
         if isinstance(clock, dict) and isinstance(clock.get("now_ms"), int):
             self.clock.freeze(bool(clock.get("frozen")))
             self.clock.set(clock["now_ms"])
+
+    def renew(self, dump: Any, fixtures: str | Path | None) -> None:
+        """A fresh world from `dump`, in place: backends, replay records, and the clock (the dump's, else
+        real time); journal, fault rules and rate limits cleared. `fixtures` is what later resets load."""
+        self.restore(dump)  # validates before anything changes
+        if not isinstance(dump.get("clock"), dict):
+            self.clock.reset()
+        self.fixtures = Path(fixtures) if fixtures else None
+        self.faults.clear()
+        self.rate_limits.reset()
+        self.journal.clear()

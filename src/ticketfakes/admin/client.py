@@ -24,10 +24,14 @@ class AdminError(httpx.HTTPStatusError):
 
 
 class Admin:
-    """The control plane of a ticketfakes server at `url` (its root, e.g. http://127.0.0.1:8000)."""
+    """The control plane of one namespace: `default` (the server's root URL), or `namespace`, or whatever
+    namespace a `.../ns/{name}` URL names (docs/namespaces.md)."""
 
-    def __init__(self, url: str, client: httpx.Client | None = None) -> None:
-        self.url = url.rstrip("/") + "/_admin"
+    def __init__(self, url: str, client: httpx.Client | None = None, namespace: str | None = None) -> None:
+        self.root = url.rstrip("/")
+        if namespace is not None:
+            self.root += f"/ns/{namespace}"
+        self.url = self.root + "/_admin"
         self.http = client or httpx.Client(timeout=30.0)
 
     def _call(self, method: str, path: str, json: Any = None, params: Any = None) -> Any:
@@ -81,6 +85,22 @@ class Admin:
 
     def rate_limits(self, **enabled: bool) -> dict[str, bool]:
         return self._call("PUT", "/rate-limits", json=enabled)
+
+    # -- namespaces: the server's, the same from any namespace's control plane -------------------------
+    def namespaces(self) -> list[dict[str, Any]]:
+        """Every namespace: name, created_ms, last_used_ms, requests, approx_bytes."""
+        return self._call("GET", "/namespaces")["namespaces"]
+
+    def put_namespace(
+        self, name: str, fixtures: str | None = None, state: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Create namespace `name` (or renew it in place) from the server's fixture file, another fixture
+        file the server can read, or a state dump."""
+        body = {k: v for k, v in {"fixtures": fixtures, "state": state}.items() if v is not None}
+        return self._call("PUT", f"/namespaces/{name}", json=body)
+
+    def delete_namespace(self, name: str) -> None:
+        self._call("DELETE", f"/namespaces/{name}")
 
     def close(self) -> None:
         self.http.close()

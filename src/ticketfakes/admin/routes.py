@@ -21,6 +21,11 @@ STATE_MAX_BODY = 256 * 1024 * 1024
 VENDOR_PREFIXES = tuple({spec.prefix for specs in SPEC_FILES.values() for spec in specs})
 
 
+def control_plane(endpoints: list[Endpoint]) -> Vendor:
+    """The control plane's endpoints under `/_admin`, in its error shape, never rate limited."""
+    return Vendor(name="admin", prefix="/_admin", error_shape=admin_error, rate_limited=False, endpoints=endpoints)
+
+
 def vendor(state: State) -> Vendor:
     def reset(call: Call) -> Response:
         body: dict[str, Any] = call.body or {}
@@ -111,12 +116,7 @@ def vendor(state: State) -> Vendor:
         state.rate_limits.enabled.update(call.body)
         return json_response(state.rate_limits.enabled)
 
-    return Vendor(
-        name="admin",
-        prefix="/_admin",
-        error_shape=admin_error,
-        rate_limited=False,
-        endpoints=[
+    return control_plane([
             Endpoint("POST", "/reset", reset),
             Endpoint("GET", "/state", dump_state),
             Endpoint("PUT", "/state", restore_state, max_body=STATE_MAX_BODY),
@@ -135,5 +135,4 @@ def vendor(state: State) -> Vendor:
             Endpoint("DELETE", "/faults", clear_faults),
             Endpoint("GET", "/rate-limits", get_rate_limits),
             Endpoint("PUT", "/rate-limits", put_rate_limits),
-        ],
-    )
+    ])

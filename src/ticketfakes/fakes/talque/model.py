@@ -55,6 +55,7 @@ class TalqueBackend:
         self._ticker = Ticker(self.clock)
         self._lock = threading.RLock()
         self._state = state if state is not None else TalqueState([], [])
+        self._cursor_scope = b""  # the namespace's name: its cursors are refused in any other
         self._codec = CursorCodec(self._state.cursor_secret)
 
     @classmethod
@@ -70,7 +71,14 @@ class TalqueBackend:
 
     def _swap(self, new: TalqueState) -> None:
         self._state = new
-        self._codec = CursorCodec(new.cursor_secret)
+        self._codec = CursorCodec(new.cursor_secret + self._cursor_scope)
+
+    def bind_namespace(self, name: str) -> None:
+        """Sign cursors for namespace `name` only, even where two namespaces share a state dump and so its
+        cursor secret (docs/namespaces.md): a cursor from another namespace is then a 400."""
+        with self._lock:
+            self._cursor_scope = b"/ns/" + name.encode()
+            self._codec = CursorCodec(self._state.cursor_secret + self._cursor_scope)
 
     # -- tenancy and auth ------------------------------------------------------------------------
     def has_org(self, org_id: str) -> bool:

@@ -1,0 +1,194 @@
+"""What namespaces cost (docs/namespaces.md), in-process, as ratios measured in one run.
+
+    python bench/namespaces.py [--seconds 0.3] [--rounds 16] [--out bench/results/namespaces.json]
+
+- creating a namespace (first use, and `PUT /_admin/namespaces/{name}`) and resetting one
+  (`POST /ns/{name}/_admin/reset`), each against one light request (`GET /gomry/api/v1/events`);
+- the namespace lookup on the per-ticket endpoints: each bench case sent to `/ns/default/...` against the
+  same case on the bare path (one State, so only the lookup differs), interleaved, median ratio;
+- memory per idle namespace and per 1,000 (tracemalloc, and the process's resident size).
+
+Times are CPU µs of the app alone (bench/hotpath.py's driver, no sockets). bench/run runs this as its
+`namespaces` phase; `--skip namespaces` leaves it out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import itertools
+import json
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cases import Case, all_cases
+from hotpath import Driver, prepare
+
+ROOT = Path(__file__).resolve().parent.parent
+PER_TICKET = ("talque_read_10", "talque_list_page", "webhook_1_created", "gomry_create", "gomry_list", "planhat_put_1")
+PREFIXES = {"talque": "/talque", "gomry": "/gomry/api/v1", "planhat": "/planhat"}
+LIGHT = ("GET", "/gomry/api/v1/events", {"x-api-key": "gk_demo_write"})
+
+
+def cpu_us(run: Any, seconds: float) -> float:
+    """CPU µs per call of the coroutine function `run(i)`, over about `seconds` of wall time."""
+
+    async def loop() -> float:
+        n, started, deadline = 0, time.process_time(), time.perf_counter() + seconds
+        while True:
+            await run(n)
+            n += 1
+            if time.perf_counter() >= deadline:
+                return (time.process_time() - started) / n * 1e6
+
+    return asyncio.run(loop())
+
+
+def checked(status: int, expected: int, what: str) -> None:
+    if status != expected:
+        raise RuntimeError(f"{what}: status {status}, expected {expected}")
+
+
+def creation(seconds: float) -> dict[str, Any]:
+    """Create and reset from the default fixture, against one light request, on the default fixture."""
+    from ticketfakes.app import create_app
+
+    app = create_app()
+    driver = Driver(app)
+    counter = itertools.count()
+
+    async def light(_: int) -> None:
+        checked((await driver.request(*LIGHT, None))[0], 200, "light request")
+
+    async def first_use(_: int) -> None:
+        name = f"c{next(counter)}"
+        checked((await driver.request(*LIGHT[:1], f"/ns/{name}" + LIGHT[1], LIGHT[2], None))[0], 200, "first use")
+        app.namespaces.delete(name)  # stay under the cap; deleting is a dict pop
+
+    async def put(_: int) -> None:
+        checked((await driver.request("PUT", f"/_admin/namespaces/p{next(counter)}", {}, None))[0], 201, "PUT")
+
+    async def renew(_: int) -> None:
+        checked((await driver.request("PUT", "/_admin/namespaces/kept", {}, None))[0], 200, "PUT (renew)")
+
+    async def reset(_: int) -> None:
+        checked((await driver.request("POST", "/ns/kept/_admin/reset", {}, None))[0], 200, "reset")
+
+    app.namespaces.max_namespaces = 10**9
+    asyncio.run(driver.request("PUT", "/_admin/namespaces/kept", {}, None))
+    rounds: dict[str, list[float]] = {"light": [], "first_use": [], "put_create": [], "put_renew": [], "reset": []}
+    for _ in range(3):  # interleaved: each figure sees the same machine
+        rounds["light"].append(cpu_us(light, seconds))
+        rounds["first_use"].append(cpu_us(first_use, seconds) - rounds["light"][-1])  # the request itself out
+        rounds["put_create"].append(cpu_us(put, seconds))
+        for name in [n.name for n in app.namespaces.listing() if n.name.startswith("p")]:
+            app.namespaces.delete(name)
+        rounds["put_renew"].append(cpu_us(renew, seconds))
+        rounds["reset"].append(cpu_us(reset, seconds))
+    us = {name: round(statistics.median(values), 1) for name, values in rounds.items()}
+    return {"us": us, "vs_light_request": {k: round(v / us["light"], 2) for k, v in us.items() if k != "light"}}
+
+
+def sender(driver: Driver, case: Case, prefix: str, counter: itertools.count[int]) -> Any:
+    url = prefix + PREFIXES[case.vendor] + case.path
+    headers = case.all_headers()
+
+    async def send(_: int) -> None:
+        body = case.body.replace(b"@@N@@", f"p{next(counter)}".encode()) if case.body else None
+        checked((await driver.request(case.method, url, headers, body))[0], case.expect, case.name)
+
+    return send
+
+
+def lookup(seconds: float, rounds: int, fixtures: Path) -> dict[str, Any]:
+    """Each per-ticket case on `/ns/default/...` against the bare path: the same State either way, so the
+    difference is the namespace lookup alone (a copied state would differ in its own small ways)."""
+    from ticketfakes.app import create_app
+
+    app = create_app(fixtures)
+    driver = Driver(app)
+    out: dict[str, Any] = {}
+    for case in [c for c in all_cases() if c.name in PER_TICKET]:
+        app.state.ticketfakes.reset()
+        prepare(app, case)
+        counter = itertools.count()
+        bare, namespaced = sender(driver, case, "", counter), sender(driver, case, "/ns/default", counter)
+        cpu_us(bare, 0.3), cpu_us(namespaced, 0.3)  # warm-up
+        pairs = []
+        for i in range(rounds):  # many short pairs, in alternating order: drift on a busy machine cancels
+            if i % 2:
+                ns_us = cpu_us(namespaced, seconds)
+                pairs.append((cpu_us(bare, seconds), ns_us))
+            else:
+                pairs.append((cpu_us(bare, seconds), cpu_us(namespaced, seconds)))
+        ratio = statistics.median(ns / b for b, ns in pairs)
+        out[case.name] = {"bare_us": round(statistics.median(b for b, _ in pairs), 1),
+                          "namespaced_us": round(statistics.median(ns for _, ns in pairs), 1),
+                          "overhead_us": round(statistics.median(ns - b for b, ns in pairs), 2),
+                          "overhead_pct": round((ratio - 1) * 100, 2)}
+        print(f"  lookup {case.name}: {out[case.name]}", flush=True)
+    return out
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096
+
+
+def memory(count: int) -> dict[str, Any]:
+    """Idle namespaces (created on first use, never used again) on the default fixture."""
+    from ticketfakes.app import create_app
+
+    app = create_app()
+    app.namespaces.max_namespaces = count
+    gc.collect()
+    rss_before = rss_bytes()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for i in range(count):
+        app.namespaces.open(f"idle-{i}")
+    gc.collect()
+    traced = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    rss = rss_bytes() - rss_before
+    listed = app.namespaces.listing()[1]
+    per = traced / count
+    return {"namespaces": count, "traced_bytes_per_namespace": round(per),
+            "traced_mib_per_1000": round(per * 1000 / 2**20, 2), "rss_mib_for_all": round(rss / 2**20, 1),
+            "approx_bytes_reported": listed.as_dict()["approx_bytes"]}
+
+
+def measure(seconds: float = 0.3, rounds: int = 16, fixtures: Path | None = None) -> dict[str, Any]:
+    fixtures = fixtures or ROOT / "bench" / "fixtures.yaml"
+    results = {"creation": creation(seconds)}
+    print(f"  creation: {results['creation']}", flush=True)
+    results["lookup"] = lookup(seconds, rounds, fixtures)
+    overheads = [case["overhead_pct"] for case in results["lookup"].values()]
+    results["lookup_overhead_pct_median"] = round(statistics.median(overheads), 2)
+    results["lookup_overhead_pct_max"] = max(overheads)
+    results["memory"] = memory(1000)
+    print(f"  memory: {results['memory']}", flush=True)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=0.3, help="length of one timed run")
+    parser.add_argument("--rounds", type=int, default=16, help="pairs of runs per case (bare, /ns/)")
+    parser.add_argument("--out", default="")
+    args = parser.parse_args()
+    text = json.dumps(measure(args.seconds, args.rounds), indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

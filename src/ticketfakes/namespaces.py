@@ -1,0 +1,215 @@
+"""Namespaces: `/ns/{name}/...` addresses one of many isolated worlds on one server (docs/namespaces.md).
+
+Every `State` is one namespace; paths without `/ns/` are the namespace `default`. The compiled operations
+are shared: `CurrentState` tells them, per request, which namespace's `State` they serve. A namespace is
+created on first use as a copy of the server fixture's dump (parsed once at start-up), or explicitly
+through `PUT /_admin/namespaces/{name}`; `--max-namespaces` caps how many exist, never by evicting one.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import time_ns
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+from starlette.types import Scope
+
+from .core.clock import wall_ms
+from .core.problems import BadRequest, Problem, problem_for_status
+from .errors import render
+from .fixture_cache import fresh_copy, parsed_dump
+from .state import DEFAULT_NAMESPACE, State
+
+NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+PREFIX = "/ns/"
+SKIP = len(PREFIX)
+RAW_PREFIX = PREFIX.encode()
+_END_OF_NAME = (b"/", b"")
+DEFAULT_MAX_NAMESPACES = 1000
+JOURNAL_ENTRY_OVERHEAD = 200  # bytes of an entry besides its bodies, roughly
+
+
+class CurrentState:
+    """The `State` of the namespace the request being served addresses.
+
+    The vendors' routes are built once and close over this object; `App` points it at the request's
+    namespace for the request's task alone. Unset (every path without `/ns/`), it is the default State,
+    so the default path pays one context-variable read and nothing else.
+    """
+
+    def __init__(self, default: State) -> None:
+        self._current: ContextVar[State] = ContextVar("ticketfakes_namespace", default=default)
+        # The context variable's own methods (C calls): `get` once per request, `enter`/`leave` around a
+        # request under /ns/ (`enter` returns the token that `leave` takes).
+        self.get: Callable[[], State] = self._current.get
+        self.enter: Callable[[State], Token[State]] = self._current.set
+        self.leave: Callable[[Token[State]], None] = self._current.reset
+
+    def backend(self, vendor: str) -> Any:  # what the vendors' routes call on every request
+        return self._current.get().backends[vendor]
+
+    def __getattr__(self, name: str) -> Any:  # everything else a route reads: clock, journal, faults, ...
+        return getattr(self._current.get(), name)
+
+
+def namespace_limit(limit: int) -> Problem:
+    problem = problem_for_status(
+        507,
+        f"namespace limit reached: {limit} namespaces exist (--max-namespaces); "
+        "DELETE /_admin/namespaces/{name} frees one",
+    )
+    problem.code = "namespace_limit"
+    return problem
+
+
+def invalid_name(name: str) -> BadRequest:
+    return BadRequest(
+        f"invalid namespace name {name[:80]!r}: use 1 to 64 of A-Z a-z 0-9 _ -",
+        code="invalid_namespace",
+        fields={"namespace": ["must match [A-Za-z0-9_-]{1,64}"]},
+    )
+
+
+def check_name(name: str) -> str:
+    if not NAME.fullmatch(name):
+        raise invalid_name(name)
+    return name
+
+
+@dataclass(slots=True)
+class Namespace:
+    name: str
+    state: State
+    created_ms: int
+    last_used_ms: int | None = None  # requests through /ns/{name}/ only: the bare path is not counted
+    requests: int = 0
+    raw_prefix: bytes = field(init=False)  # `/ns/{name}/` as a request sends it without escapes
+
+    def __post_init__(self) -> None:
+        self.raw_prefix = f"{PREFIX}{self.name}/".encode()
+
+    def approx_bytes(self) -> int:
+        """The state's size as a JSON dump plus the journal's kept bodies: an estimate, computed on demand."""
+        journal = self.state.journal.query(limit=1 << 30)
+        kept = sum(len(e.request_body) + len(e.response_body) + JOURNAL_ENTRY_OVERHEAD for e in journal)
+        return len(orjson.dumps(self.state.dump())) + kept
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "created_ms": self.created_ms,
+            "last_used_ms": self.last_used_ms,
+            "requests": self.requests,
+            "approx_bytes": self.approx_bytes(),
+        }
+
+
+class Namespaces:
+    """Every namespace of one server, by name; `default` always exists and is not counted by the cap."""
+
+    def __init__(self, default: State, max_namespaces: int = DEFAULT_MAX_NAMESPACES) -> None:
+        self.default = default
+        self.max_namespaces = max_namespaces
+        self.current = CurrentState(default)
+        self._by_name = {DEFAULT_NAMESPACE: Namespace(DEFAULT_NAMESPACE, default, wall_ms())}
+        self._lock = threading.Lock()
+        self._template = parsed_dump(default.fixtures)  # the server's fixture, parsed once at start-up
+        self._template_fixtures = default.fixtures
+
+    def __len__(self) -> int:
+        return len(self._by_name) - 1
+
+    def get(self, name: str) -> Namespace | None:
+        return self._by_name.get(name)
+
+    def listing(self) -> list[Namespace]:
+        return sorted(self._by_name.values(), key=lambda namespace: namespace.name)
+
+    def _new_state(self, name: str, fixtures: str | Path | None, dump: Any) -> State:
+        if dump is None:
+            template = parsed_dump(fixtures) if fixtures else self._template  # FixtureError names the key
+            dump = fresh_copy(template)
+        return State(fixtures or self._template_fixtures, self.default.validate_responses, name, dump)
+
+    def _add(self, name: str, state: State) -> Namespace:
+        with self._lock:
+            if name in self._by_name:  # created meanwhile by a concurrent request: that one wins
+                return self._by_name[name]
+            if len(self) >= self.max_namespaces:
+                raise namespace_limit(self.max_namespaces)
+            namespace = self._by_name[name] = Namespace(name, state, wall_ms())
+            return namespace
+
+    def open(self, name: str) -> Namespace:
+        """The namespace, created from the server's fixture on first use (a 507 Problem at the cap)."""
+        namespace = self._by_name.get(name)
+        if namespace is None:
+            if len(self) >= self.max_namespaces:
+                raise namespace_limit(self.max_namespaces)
+            namespace = self._add(name, self._new_state(name, None, None))
+        return namespace
+
+    def put(self, name: str, fixtures: str | None = None, dump: Any = None) -> tuple[Namespace, bool]:
+        """Create the namespace, or renew an existing one in place, from a fixture file or a state dump
+        (the server's fixture when neither is given). True when it was created."""
+        check_name(name)
+        namespace = self._by_name.get(name)
+        if namespace is not None:
+            if dump is None:
+                source = parsed_dump(fixtures) if fixtures else self._template
+                dump = fresh_copy(source)
+            namespace.state.renew(dump, fixtures or self._template_fixtures)
+            return namespace, False
+        if len(self) >= self.max_namespaces:
+            raise namespace_limit(self.max_namespaces)
+        return self._add(name, self._new_state(name, fixtures, dump)), True
+
+    def delete(self, name: str) -> bool:
+        """Forget a namespace (its memory is freed with the last request still using it); False if unknown."""
+        if name == DEFAULT_NAMESPACE:
+            raise problem_for_status(409, "the default namespace cannot be deleted; POST /_admin/reset resets it")
+        with self._lock:
+            return self._by_name.pop(name, None) is not None
+
+    def route(self, scope: Scope, shape_for: Any) -> State | Response:
+        """For a path under `/ns/`: strip `/ns/{name}` from the scope and answer the namespace's State, or
+        the error response (bad name, the cap) in the JSON shape of the prefix that follows."""
+        path: str = scope["path"]
+        end = path.find("/", SKIP)
+        namespace = self._by_name.get(path[SKIP:end])  # an existing name was checked when it was created
+        raw: bytes | None = scope.get("raw_path")
+        if end < 0 or namespace is None or (raw is not None and not raw.startswith(namespace.raw_prefix)):
+            return self._route_slowly(scope, shape_for)  # first use, a bad name, or escapes in the name
+        scope["path"] = path[end:]
+        if raw is not None:
+            scope["raw_path"] = raw[len(namespace.raw_prefix) - 1 :]
+        namespace.requests += 1
+        namespace.last_used_ms = time_ns() // 1_000_000
+        return namespace.state
+
+    def _route_slowly(self, scope: Scope, shape_for: Any) -> State | Response:
+        path: str = scope["path"]
+        end = path.find("/", SKIP)
+        name, rest = (path[SKIP:], "/") if end < 0 else (path[SKIP:end], path[end:])
+        raw: bytes | None = scope.get("raw_path")
+        sent = RAW_PREFIX + name.encode("latin-1", "replace")  # how the name looks when not escaped
+        try:
+            # The name as sent, not decoded: `a%2Fb` must not become namespace `a` with the path `/b/...`.
+            if raw is not None and not (raw.startswith(sent) and raw[len(sent) : len(sent) + 1] in _END_OF_NAME):
+                raise invalid_name(raw[SKIP:].split(b"/")[0].decode("latin-1"))
+            namespace = self.open(check_name(name))
+        except Problem as problem:
+            return render(shape_for(rest)[1], problem)
+        scope["path"] = rest
+        if raw is not None:
+            scope["raw_path"] = raw[len(sent) :] or b"/"
+        namespace.requests += 1
+        namespace.last_used_ms = time_ns() // 1_000_000
+        return namespace.state
