@@ -49,7 +49,7 @@ def _record(request: Request, response: Response, state: State) -> None:
     vendor, _ = shape_for(request.url.path)
     state.journal.record(
         Entry(state.clock.now_ms(), vendor, request.method, request.url.path, request.url.query,
-              response.status_code, 0.0)
+              response.status_code, 0.0, request_headers=request.scope["headers"])
     )
 
 

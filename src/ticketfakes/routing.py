@@ -129,6 +129,7 @@ class Pipeline:
             fields = call.context.get("fields", fields)
         except Problem as problem:
             fields = problem.fields
+            call.context["problem"] = problem.with_traceback(None)  # the refusing rule, named when read
             response = self.vendor.error(problem)
         except ClientDisconnect:
             raise
@@ -154,6 +155,10 @@ class Pipeline:
                 validation_errors=fields if response.status_code == 400 else {},
                 request_body=preview(call.raw_body),
                 response_body=preview(response.body),
+                request_headers=call.raw_headers,
+                response_headers=response.raw_headers,
+                context=call.context,
+                source=self,
             )
         )
         return response
@@ -196,6 +201,7 @@ class Pipeline:
         if outcome is IN_FLIGHT:
             raise Conflict("idempotent_request_in_progress", code="idempotent_request_in_progress")
         if isinstance(outcome, StoredResponse):
+            call.context["replay"] = key
             return _from_stored(outcome)
         try:
             try:
@@ -204,6 +210,7 @@ class Pipeline:
                 response = await self._complete(call, latency_ms)
             except Problem as problem:
                 call.context["fields"] = problem.fields  # for the journal
+                call.context["problem"] = problem.with_traceback(None)
                 response = self.vendor.error(problem)
         except BaseException:
             state.idempotency.finish(scope, key, None)
@@ -246,6 +253,8 @@ class Pipeline:
 
     def _check_response(self, response: Response) -> Response:
         body: Any = NO_BODY
+        if response.media_type is not None and not response.media_type.startswith("application/json"):
+            return response  # the dashboard's page and assets (specs/admin.yaml documents them as such)
         if response.body:
             try:
                 body = orjson.loads(response.body)

@@ -14,6 +14,8 @@ from ..fixtures import FixtureError
 from ..responses import json_response
 from ..routing import Endpoint, Vendor
 from ..state import State
+from . import dashboard
+from .journal_view import entry_view
 
 STATE_MAX_BODY = 256 * 1024 * 1024
 
@@ -58,8 +60,10 @@ def vendor(state: State) -> Vendor:
             path=query.get("path"),
             status=query.get("status"),
             limit=query.get("limit", 100),
+            after=query.get("after", 0),
+            status_class=query.get("status_class"),
         )
-        return json_response({"requests": [entry.as_dict() for entry in entries]})
+        return json_response({"requests": [entry_view(entry, state.journal) for entry in entries]})
 
     def clear_requests(call: Call) -> Response:
         state.journal.clear()
@@ -127,5 +131,9 @@ def vendor(state: State) -> Vendor:
             Endpoint("DELETE", "/faults", clear_faults),
             Endpoint("GET", "/rate-limits", get_rate_limits),
             Endpoint("PUT", "/rate-limits", put_rate_limits),
+            # The dashboard (docs/dashboard.md): looking at it leaves no trace in the journal it shows.
+            Endpoint("GET", "/ui", dashboard.page, journaled=False),
+            Endpoint("GET", "/ui/app.js", dashboard.script, journaled=False),
+            Endpoint("GET", "/ui/style.css", dashboard.stylesheet, journaled=False),
         ],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,10 +35,21 @@ class Entry:
     validation_errors: dict[str, list[str]] = field(default_factory=dict)
     request_body: bytes = b""
     response_body: bytes = b""
+    # Kept by reference, read only when someone reads the journal (docs/dashboard.md): the raw request and
+    # response headers, the call's context (the refusing problem, fault, rate verdict, replay) and the
+    # pipeline that served it (its operation's schema finds unknown fields).
+    request_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
+    source: Any = None
+    wall_ms: int = 0
+    id: int = 0  # set by the journal: increases by one per recorded request, never reused
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "at_ms": self.at_ms,
+            "wall_ms": self.wall_ms,
             "vendor": self.vendor,
             "method": self.method,
             "path": self.path,
@@ -54,9 +66,13 @@ class Journal:
     def __init__(self, capacity: int = 1000) -> None:
         self._entries: deque[Entry] = deque(maxlen=capacity)
         self._lock = threading.Lock()
+        self._last_id = 0
 
     def record(self, entry: Entry) -> None:
+        entry.wall_ms = int(time.time() * 1000)
         with self._lock:
+            self._last_id += 1
+            entry.id = self._last_id
             self._entries.append(entry)
 
     def clear(self) -> None:
@@ -70,11 +86,15 @@ class Journal:
         path: str | None = None,
         status: int | None = None,
         limit: int = 100,
+        after: int = 0,
+        status_class: str | None = None,
     ) -> list[Entry]:
         with self._lock:
             entries = list(self._entries)
         found = []
         for entry in reversed(entries):
+            if entry.id <= after:
+                break  # older entries only from here on
             if vendor and entry.vendor != vendor:
                 continue
             if method and entry.method != method.upper():
@@ -83,7 +103,18 @@ class Journal:
                 continue
             if status is not None and entry.status != status:
                 continue
+            if status_class and str(entry.status)[0] != status_class[0]:
+                continue
             found.append(entry)
             if len(found) >= limit:
                 break
         return found
+
+    def find(self, predicate: Any, before: int) -> Entry | None:
+        """The newest entry older than id `before` that `predicate` accepts."""
+        with self._lock:
+            entries = list(self._entries)
+        for entry in reversed(entries):
+            if entry.id < before and predicate(entry):
+                return entry
+        return None
