@@ -108,7 +108,8 @@ def _talque(entry: Entry, problem: Problem) -> Rule | None:
     if "cursor" in problem.fields:
         return rule("talque.cursor", f"talque: {message}; cursors are opaque and bound to org, provider and filter")
     if "extTicketId" in message:
-        return rule("talque.ext_ticket_id", f"talque: {message}; each ticket needs its own non-empty extTicketId")
+        listed = "; ".join(plain_fields(problem.fields)) or message
+        return rule("talque.ext_ticket_id", f"talque: {listed}; each ticket needs its own non-empty extTicketId")
     return None
 
 

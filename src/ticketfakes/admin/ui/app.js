@@ -1,6 +1,6 @@
 // ticketfakes dashboard: the journal live, the state per vendor, the control-plane knobs.
 // Every value reaches the page through textContent (never as markup); every fetch is relative to this
-// page's own location, so the page works under any prefix (/_admin/ui, /ns/NAME/_admin/ui).
+// page's own location, so the page works under any prefix (the control plane's ui, or a namespace's).
 "use strict";
 
 const BASE = location.pathname.replace(/\/ui\/?$/, "/");
