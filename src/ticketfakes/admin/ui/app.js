@@ -195,11 +195,15 @@ function searchLink(text) {
   return el("a", { href: "#", onclick: (event) => { event.preventDefault(); byId("s-search").value = String(text); loadState(); } }, text);
 }
 
+// A cell is a plain value, or {text, link: true} for a value that searches the state when clicked.
+const isLink = (c) => c !== null && typeof c === "object";
+const cellText = (c) => String(isLink(c) ? c.text : (c ?? ""));
+
 function table(caption, headings, rows) {
   const query = byId("s-search").value.trim().toLowerCase();
-  const kept = rows.filter((cells) => !query || cells.some((c) => String(c.text ?? c).toLowerCase().includes(query)));
+  const kept = rows.filter((cells) => !query || cells.some((c) => cellText(c).toLowerCase().includes(query)));
   const tbody = el("tbody", {}, ...kept.map((cells) => el("tr", {}, ...cells.map((c) =>
-    el("td", {}, c && c.link ? searchLink(c.text) : (c && typeof c === "object" ? (c.text ?? "") : (c ?? "")))))));
+    el("td", {}, isLink(c) ? searchLink(c.text) : cellText(c))))));
   return el("table", { class: "state" },
     el("caption", {}, `${caption} (${kept.length}${kept.length === rows.length ? "" : ` of ${rows.length}`})`),
     el("thead", {}, el("tr", {}, ...headings.map((h) => el("th", { scope: "col" }, h)))), tbody);
