@@ -91,11 +91,27 @@ def test_journal_live_refusal_detail_reset_and_escaping(page: Any, http: httpx.C
     assert curl.startswith(f"curl -X POST {ticketfakes.url}{ATTENDEES} -H 'x-api-key: gk_demo_read'")
     assert '"jane@example.com"' in page.locator("#detail-req-body").text_content()
     assert page.locator("#detail-req-headers td", has_text="gk_d…").count() == 1  # masked in the table
-    _shoot(page, "dashboard-detail.png")
-
     page.get_by_role("button", name="Close").click()
-    _shoot(page, "dashboard-journal.png")
+    assert page.locator("#detail").is_hidden()
+
+    # A typo'd field (warning), the event filled up, then a capacity refusal and its replay.
+    typo = {"ticket_class_id": "tc_small", "contact": {"email": "max@example.com", "emial": "max@example.com"}}
+    assert http.post(ATTENDEES, headers=GOMRY_WRITE, json=typo).status_code == 201
+    full = {"ticket_class_id": "tc_small", "contact": {"email": "ann@example.com"}, "quantity": 2}
+    keyed = {**GOMRY_WRITE, "Idempotency-Key": "order-7"}
+    assert [http.post(ATTENDEES, headers=keyed, json=full).status_code for _ in range(2)] == [409, 409]
+    rows.filter(has_text="replay").wait_for()
+    assert rows.first.locator(".badge.rule").text_content() == "idempotency.replay"
+    rows.filter(has_text="1 warning").wait_for()
+    capacity = rows.nth(1)
+    capacity.click()
+    assert page.locator("#rule-name").text_content() == "capacity"
+    assert page.locator("#rule-explanation").text_content().startswith(
+        "capacity: tc_small on evt_small has 1 of 3 seats left")
+    _shoot(page, "dashboard-detail.png")
     page.keyboard.press("Escape")
+    assert page.locator("#detail").is_hidden()
+    _shoot(page, "dashboard-journal.png")
 
     # A value that is markup renders as text, everywhere.
     hostile = "<script>window.pwned=1</script><img src=x onerror=window.pwned=1>"
@@ -120,7 +136,7 @@ def test_journal_live_refusal_detail_reset_and_escaping(page: Any, http: httpx.C
     page.locator("#s-vendor").select_option("gomry")
     page.get_by_label("Search id or e-mail").fill("jane@example.com")
     attendees = page.locator("table.state", has_text="Attendees")
-    attendees.locator("caption", has_text="(1 of 2)").wait_for()
+    attendees.locator("caption", has_text="(1 of 3)").wait_for()
 
     # Reset from the page: the state view is back to the fixture (no attendees), the journal empties.
     page.get_by_role("button", name="Controls").click()
@@ -130,6 +146,8 @@ def test_journal_live_refusal_detail_reset_and_escaping(page: Any, http: httpx.C
     page.get_by_label("Search id or e-mail").fill("")
     attendees.locator("caption", has_text="Attendees (0)").wait_for()
     page.locator("table.state", has_text="Events").locator("td", has_text="0 / 3").wait_for()
+    page.locator("#s-vendor").select_option("talque")
+    page.locator("table.state", has_text="Tickets per org").locator("caption", has_text="(0)").wait_for()
     assert http.get("/_admin/state/gomry").json()["attendees"] == []
     page.get_by_role("button", name="Journal").click()
     page.get_by_text("No requests yet.").wait_for()

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 import shlex
 import subprocess
 import time
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +21,7 @@ from ticketfakes.pytest_plugin import Fakes
 
 from .conftest import GOMRY_READ, GOMRY_WRITE, OTHER_TALQUE_AUTH, PLANHAT_AUTH, TALQUE_AUTH, assert_no_drift
 
+ROOT = Path(__file__).resolve().parents[1]
 GOMRY = "/gomry/api/v1"
 ATTENDEES = f"{GOMRY}/events/evt_small/attendees"
 WEBHOOK = "/talque/webhook/org/org-demo/ticket"
@@ -65,7 +69,12 @@ def test_the_page_and_its_assets_are_served_offline_and_not_journaled(http: http
 
 def test_the_assets_ship_as_package_data() -> None:
     shipped = files("ticketfakes.admin").joinpath("ui")
-    assert {"index.html", "app.js", "style.css"} <= {item.name for item in shipped.iterdir()}
+    names = {item.name for item in shipped.iterdir()}
+    assert {"index.html", "app.js", "style.css"} <= names
+    # A wheel carries only what pyproject's package-data globs name: every asset must be covered.
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["ticketfakes"]
+    for name in names:
+        assert any(fnmatch.fnmatch(f"admin/ui/{name}", pattern) for pattern in globs), name
 
 
 # -- the rule that refused it --------------------------------------------------------------------------

@@ -93,6 +93,7 @@ def _from_stored(stored: StoredResponse) -> Response:
 
 
 _NO_QUERY: dict[str, str] = {}
+_NO_CONTEXT: dict[str, Any] = {}
 
 
 class Pipeline:
@@ -155,9 +156,11 @@ class Pipeline:
                 validation_errors=fields if response.status_code == 400 else {},
                 request_body=preview(call.raw_body),
                 response_body=preview(response.body),
-                request_headers=call.raw_headers,
-                response_headers=response.raw_headers,
-                context=call.context,
+                # Tuples of bytes pairs, which the cyclic GC stops tracking; the call's context only when it
+                # says something about the answer (a refusal, a replay): kept entries cost the collector nothing.
+                request_headers=tuple(call.raw_headers),
+                response_headers=tuple(response.raw_headers),
+                context=call.context if response.status_code >= 400 or "replay" in call.context else _NO_CONTEXT,
                 source=self,
             )
         )

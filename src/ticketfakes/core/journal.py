@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,8 +39,8 @@ class Entry:
     # Kept by reference, read only when someone reads the journal (docs/dashboard.md): the raw request and
     # response headers, the call's context (the refusing problem, fault, rate verdict, replay) and the
     # pipeline that served it (its operation's schema finds unknown fields).
-    request_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
-    response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    request_headers: Sequence[tuple[bytes, bytes]] = ()
+    response_headers: Sequence[tuple[bytes, bytes]] = ()
     context: dict[str, Any] = field(default_factory=dict)
     source: Any = None
     wall_ms: int = 0
