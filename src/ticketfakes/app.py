@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from .call import header_dict
 from .core.journal import Entry
 from .core.problems import Problem, problem_for_status
 from .errors import ErrorShape, admin_error, gomry_error, planhat_error, render, talque_error
@@ -49,7 +50,7 @@ def _record(request: Request, response: Response, state: State) -> None:
     vendor, _ = shape_for(request.url.path)
     state.journal.record(
         Entry(state.clock.now_ms(), vendor, request.method, request.url.path, request.url.query,
-              response.status_code, 0.0, request_headers=request.scope["headers"])
+              response.status_code, 0.0, request_headers=header_dict(request.scope["headers"]))
     )
 
 

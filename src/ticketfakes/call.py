@@ -194,14 +194,13 @@ class Call:
     """
 
     __slots__ = ("_json", "context", "headers", "method", "path", "path_params", "principal", "query",
-                 "query_string", "raw_body", "raw_headers", "receive")
+                 "query_string", "raw_body", "receive")
 
     def __init__(self, scope: Scope, receive: Receive, path: str) -> None:
         self.method: str = scope["method"]
         self.path = path  # after the vendor prefix
         self.path_params: dict[str, str] = scope.get("path_params", {})
-        self.raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
-        self.headers = header_dict(self.raw_headers)
+        self.headers = header_dict(scope["headers"])
         self.query_string: bytes = scope.get("query_string", b"")
         self.receive = receive
         self.query: dict[str, Any] = {}

@@ -156,10 +156,10 @@ class Pipeline:
                 validation_errors=fields if response.status_code == 400 else {},
                 request_body=preview(call.raw_body),
                 response_body=preview(response.body),
-                # Tuples of bytes pairs, which the cyclic GC stops tracking; the call's context only when it
-                # says something about the answer (a refusal, a replay): kept entries cost the collector nothing.
-                request_headers=tuple(call.raw_headers),
-                response_headers=tuple(response.raw_headers),
+                # Objects the request built anyway, kept by reference (docs/dashboard.md); the call's context only
+                # when it says something about the answer (a refusal, a replay).
+                request_headers=call.headers,
+                response_headers=response.raw_headers,
                 context=call.context if response.status_code >= 400 or "replay" in call.context else _NO_CONTEXT,
                 source=self,
             )

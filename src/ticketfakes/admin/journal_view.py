@@ -6,6 +6,7 @@ See docs/dashboard.md.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterable
 from typing import Any
 
 from ..core.journal import BODY_PREVIEW_BYTES, Entry, Journal
@@ -26,23 +27,22 @@ def mask(value: str) -> str:
     return value[:4] + "…" if len(value) > 8 else "…"
 
 
-def headers_view(raw: list[tuple[bytes, bytes]]) -> list[list[str]]:
-    shown = []
-    for key, value in raw:
-        name, text = key.decode("latin-1"), value.decode("latin-1")
-        shown.append([name, mask(text) if name.lower() in SECRET_HEADERS else text])
-    return shown
+def headers_view(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
+    return [[name, mask(value) if name.lower() in SECRET_HEADERS else value] for name, value in pairs]
+
+
+def _decoded(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [(key.decode("latin-1"), value.decode("latin-1")) for key, value in raw]
 
 
 def curl_line(entry: Entry) -> str:
     """A command that sends the request again, credentials included (else it would not reproduce it)."""
-    host = next((v.decode("latin-1") for k, v in entry.request_headers if k.lower() == b"host"), "127.0.0.1:8000")
+    host = entry.request_headers.get("host", "127.0.0.1:8000")
     url = f"http://{host}{entry.path}" + (f"?{entry.query}" if entry.query else "")
     parts = ["curl", "-X", entry.method, shlex.quote(url)]
-    for key, value in entry.request_headers:
-        name = key.decode("latin-1")
-        if name.lower() not in CURL_SKIPS:
-            parts += ["-H", shlex.quote(f"{name}: {value.decode('latin-1')}")]
+    for name, value in entry.request_headers.items():
+        if name not in CURL_SKIPS:
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
     if entry.request_body:
         body = entry.request_body[:BODY_PREVIEW_BYTES].decode("utf-8", errors="replace")
         parts += ["--data-raw", shlex.quote(body)]
@@ -115,8 +115,8 @@ def entry_view(entry: Entry, journal: Journal) -> dict[str, Any]:
         rule=refusal_rule(entry, journal),
         warnings=client_warnings(entry, journal),
         validation_messages=plain_fields(entry.validation_errors),
-        request_headers=headers_view(entry.request_headers),
-        response_headers=headers_view(entry.response_headers),
+        request_headers=headers_view(entry.request_headers.items()),
+        response_headers=headers_view(_decoded(entry.response_headers)),
         curl=curl_line(entry),
         entities=entities(entry),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,10 +36,10 @@ class Entry:
     validation_errors: dict[str, list[str]] = field(default_factory=dict)
     request_body: bytes = b""
     response_body: bytes = b""
-    # Kept by reference, read only when someone reads the journal (docs/dashboard.md): the raw request and
-    # response headers, the call's context (the refusing problem, fault, rate verdict, replay) and the
+    # Kept by reference, read only when someone reads the journal (docs/dashboard.md): the request's and
+    # the response's headers, the call's context (the refusing problem, fault, rate verdict, replay) and the
     # pipeline that served it (its operation's schema finds unknown fields).
-    request_headers: Sequence[tuple[bytes, bytes]] = ()
+    request_headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names, first value wins
     response_headers: Sequence[tuple[bytes, bytes]] = ()
     context: dict[str, Any] = field(default_factory=dict)
     source: Any = None
