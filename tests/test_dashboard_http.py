@@ -338,3 +338,11 @@ def test_after_and_status_class_filters(http: httpx.Client) -> None:
 )
 def test_plain_words(field: str, message: str, expected: str) -> None:
     assert plain(field, message) == expected
+
+
+def test_fake_clock_and_wall_time(http: httpx.Client) -> None:
+    http.post("/_admin/clock", json={"advance_ms": 86_400_000})
+    http.get(f"{GOMRY}/events", headers=GOMRY_WRITE)
+    entry = last(http)
+    assert abs(entry["wall_ms"] - time.time() * 1000) < 60_000
+    assert abs(entry["at_ms"] - entry["wall_ms"] - 86_400_000) < 60_000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,8 @@ def _record(request: Request, response: Response, state: State) -> None:
     vendor, _ = shape_for(request.url.path)
     state.journal.record(
         Entry(state.clock.now_ms(), vendor, request.method, request.url.path, request.url.query,
-              response.status_code, 0.0, request_headers=header_dict(request.scope["headers"]))
+              response.status_code, 0.0, request_headers=header_dict(request.scope["headers"]),
+              started=time.perf_counter())
     )
 
 

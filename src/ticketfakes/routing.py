@@ -162,6 +162,7 @@ class Pipeline:
                 response_headers=response.raw_headers,
                 context=call.context if response.status_code >= 400 or "replay" in call.context else _NO_CONTEXT,
                 source=self,
+                started=started,
             )
         )
         return response
