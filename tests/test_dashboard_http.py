@@ -346,3 +346,14 @@ def test_fake_clock_and_wall_time(http: httpx.Client) -> None:
     entry = last(http)
     assert abs(entry["wall_ms"] - time.time() * 1000) < 60_000
     assert abs(entry["at_ms"] - entry["wall_ms"] - 86_400_000) < 60_000
+
+
+def test_response_headers_are_the_answers_own(http: httpx.Client) -> None:
+    plain = http.get(f"{GOMRY}/events", headers=GOMRY_WRITE)
+    refused = http.put("/planhat/tickets", json=[])  # 401 with a WWW-Authenticate challenge
+    for response, entry in zip((refused, plain), journal(http, limit=2), strict=True):
+        listed = dict(entry["response_headers"])
+        assert listed["content-length"] == response.headers["content-length"]
+        assert listed["content-type"] == response.headers["content-type"]
+        assert set(listed) == set(response.headers) - {"date", "server"}
+    assert "www-authenticate" in dict(journal(http, limit=1)[0]["response_headers"])

@@ -31,7 +31,7 @@ from starlette.types import Receive, Scope, Send
 
 from .call import Call, MiB, path_and_query
 from .core.idempotency import IN_FLIGHT, StoredResponse
-from .core.journal import Entry, preview
+from .core.journal import Entry, preview, response_headers
 from .core.problems import BadRequest, Conflict, Problem, TooManyRequests, problem_for_status
 from .errors import ErrorShape, render
 from .responses import JSONResponse
@@ -94,6 +94,7 @@ def _from_stored(stored: StoredResponse) -> Response:
 
 _NO_QUERY: dict[str, str] = {}
 _NO_CONTEXT: dict[str, Any] = {}
+_NO_FIELDS: dict[str, list[str]] = {}  # shared by every entry without validation errors: one dict less each
 
 
 class Pipeline:
@@ -153,13 +154,13 @@ class Pipeline:
                 query=query,
                 status=response.status_code,
                 duration_ms=(time.perf_counter() - started) * 1000,
-                validation_errors=fields if response.status_code == 400 else {},
+                validation_errors=fields if response.status_code == 400 else _NO_FIELDS,
                 request_body=preview(call.raw_body),
                 response_body=preview(response.body),
                 # Objects the request built anyway, kept by reference (docs/dashboard.md); the call's context only
                 # when it says something about the answer (a refusal, a replay).
                 request_headers=call.headers,
-                response_headers=response.raw_headers,
+                response_headers=response_headers(response.raw_headers, response.body),
                 context=call.context if response.status_code >= 400 or "replay" in call.context else _NO_CONTEXT,
                 source=self,
                 started=started,

@@ -116,7 +116,7 @@ def entry_view(entry: Entry, journal: Journal) -> dict[str, Any]:
         warnings=client_warnings(entry, journal),
         validation_messages=plain_fields(entry.validation_errors),
         request_headers=headers_view(entry.request_headers.items()),
-        response_headers=headers_view(_decoded(entry.response_headers)),
+        response_headers=headers_view(_decoded(entry.answer_headers())),
         curl=curl_line(entry),
         entities=entities(entry),
     )

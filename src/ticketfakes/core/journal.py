@@ -20,6 +20,17 @@ def preview(body: bytes) -> bytes:
     return body if len(body) <= BODY_PREVIEW_BYTES else body[: BODY_PREVIEW_BYTES + 1]
 
 
+_PLAIN_JSON = (b"content-type", b"application/json")
+
+
+def response_headers(raw: list[tuple[bytes, bytes]], body: bytes) -> list[tuple[bytes, bytes]] | None:
+    """What the journal keeps of an answer's headers: None for a plain JSON answer (content-length and
+    content-type only), whose headers its body implies; keeping them cost 5% of a small request."""
+    if len(raw) == 2 and raw[1] == _PLAIN_JSON and len(body) <= BODY_PREVIEW_BYTES:
+        return None
+    return raw
+
+
 def _shown(kept: bytes) -> str | None:
     if not kept:
         return None
@@ -43,11 +54,16 @@ class Entry:
     # the response's headers, the call's context (the refusing problem, fault, rate verdict, replay) and the
     # pipeline that served it (its operation's schema finds unknown fields).
     request_headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names, first value wins
-    response_headers: Sequence[tuple[bytes, bytes]] = ()
+    response_headers: Sequence[tuple[bytes, bytes]] | None = ()  # None: a plain JSON answer's two
     context: dict[str, Any] = field(default_factory=dict)
     source: Any = None
     started: float = 0.0  # time.perf_counter() when the request arrived: the wall time, without a clock call
     id: int = 0  # set by the journal: increases by one per recorded request, never reused
+
+    def answer_headers(self) -> Sequence[tuple[bytes, bytes]]:
+        if self.response_headers is None:
+            return [(b"content-length", str(len(self.response_body)).encode()), _PLAIN_JSON]
+        return self.response_headers
 
     def as_dict(self) -> dict[str, Any]:
         return {
