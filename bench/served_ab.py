@@ -16,35 +16,23 @@ import statistics
 import sys
 from pathlib import Path
 
-import httpx
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from cases import all_cases  # noqa: E402
-from harness import FIXTURES, PREFIXES, WORKDIR, ticketfakes_server  # noqa: E402
-from loadgen import Settings, measure, write_script  # noqa: E402
+from harness import WORKDIR, throughput_ticketfakes  # noqa: E402
+from loadgen import Settings  # noqa: E402
 
 PER_TICKET = "talque_read_10,webhook_1_created,webhook_1_unchanged,gomry_create,gomry_list,planhat_put_1"
 
 
 def served_rps(src: str, names: list[str], settings: Settings) -> dict[str, float]:
     cases = [case for case in all_cases() if case.name in names]
-    out: dict[str, float] = {}
-    with ticketfakes_server(FIXTURES, env={"PYTHONPATH": src}) as server:
-        server.start()
-        with httpx.Client(base_url=server.base, timeout=120) as client:
-            for case in cases:
-                client.post("/_admin/reset").raise_for_status()
-                if case.prepare is not None:
-                    case.prepare(client)
-                script = write_script(WORKDIR / "wrk", case.name, case.method, case.all_headers(), case.body)
-                figure = measure(server.base + PREFIXES[case.vendor] + case.path, script, settings,
-                                 case.min_duration_s)
-                if not figure["valid"]:
-                    raise RuntimeError(f"{case.name}: {figure['non2xx_statuses']} {figure['socket_errors']}")
-                out[case.name] = figure["rps"]
-    return out
+    figures = throughput_ticketfakes(cases, settings, WORKDIR / "served-ab", env={"PYTHONPATH": src})
+    for name in names:
+        if not figures[name]["valid"]:
+            raise RuntimeError(f"{name}: {figures[name]['non2xx_statuses']} {figures[name]['socket_errors']}")
+    return {name: figures[name]["rps"] for name in names}
 
 
 def main() -> None:

@@ -123,7 +123,7 @@ def test_journal_live_refusal_detail_reset_and_escaping(page: Any, http: httpx.C
     page.locator("#requests tbody tr").first.click()
     page.locator("#detail-req-body", has_text=hostile).wait_for()
 
-    page.get_by_role("button", name="State").click()
+    page.get_by_role("tab", name="State").click()
     page.locator("#s-vendor").select_option("gomry")
     names = page.locator("#state-view td", has_text=hostile)
     names.first.wait_for()
@@ -139,23 +139,23 @@ def test_journal_live_refusal_detail_reset_and_escaping(page: Any, http: httpx.C
     attendees.locator("caption", has_text="(1 of 3)").wait_for()
 
     # Reset from the page: the state view is back to the fixture (no attendees), the journal empties.
-    page.get_by_role("button", name="Controls").click()
+    page.get_by_role("tab", name="Controls").click()
     page.get_by_role("button", name="Reset").click()
     page.locator("#status", has_text="reset done").wait_for()
-    page.get_by_role("button", name="State").click()
+    page.get_by_role("tab", name="State").click()
     page.get_by_label("Search id or e-mail").fill("")
     attendees.locator("caption", has_text="Attendees (0)").wait_for()
     page.locator("table.state", has_text="Events").locator("td", has_text="0 / 3").wait_for()
     page.locator("#s-vendor").select_option("talque")
     page.locator("table.state", has_text="Tickets per org").locator("caption", has_text="(0)").wait_for()
     assert http.get("/_admin/state/gomry").json()["attendees"] == []
-    page.get_by_role("button", name="Journal").click()
+    page.get_by_role("tab", name="Journal").click()
     page.get_by_text("No requests yet.").wait_for()
 
 
 def test_controls_clock_rate_limits_faults(page: Any, http: httpx.Client, ticketfakes: Fakes) -> None:
     page.goto(f"{ticketfakes.url}/_admin/ui")
-    page.get_by_role("button", name="Controls").click()
+    page.get_by_role("tab", name="Controls").click()
     before = http.get("/_admin/clock").json()["now_ms"]
     page.get_by_label("frozen").check()
     page.locator("#status", has_text="clock updated").wait_for()
@@ -178,12 +178,26 @@ def test_controls_clock_rate_limits_faults(page: Any, http: httpx.Client, ticket
     assert http.get("/_admin/faults").json() == {"rules": [{"vendor": "gomry", "latency_ms": 0, "status": 503,
                                                             "ratio": 1.0, "times": 1}]}
     assert http.get("/gomry/api/v1/events", headers=GOMRY_WRITE).status_code == 503
-    page.get_by_role("button", name="Journal").click()
+    page.get_by_role("tab", name="Journal").click()
     faulted = page.locator("#requests tbody tr", has_text="503")
     faulted.locator(".badge.fault").wait_for()
     faulted.click()
     assert page.locator("#rule-name").text_content() == "fault.injected"
-    page.get_by_role("button", name="Controls").click()
+    page.get_by_role("tab", name="Controls").click()
     page.get_by_label("Planhat (200 per minute per token)").uncheck()
     page.locator("#status", has_text="planhat rate limit switched").wait_for()
     assert http.get("/_admin/rate-limits").json()["planhat"] is False
+
+
+def test_state_tables_stay_drawable(page: Any, http: httpx.Client, ticketfakes: Fakes) -> None:
+    items = [{"sourceId": f"s{i}", "email": "max@acme.example"} for i in range(501)]
+    assert http.put("/planhat/tickets", headers=PLANHAT_AUTH, json=items).json()["created"] == 501
+    page.goto(f"{ticketfakes.url}/_admin/ui")
+    page.get_by_role("tab", name="State").click()
+    page.locator("#s-vendor").select_option("planhat")
+    tickets = page.locator("table.state", has_text="Tickets")
+    tickets.locator("caption", has_text="Tickets (501; the first 500 shown, search to narrow)").wait_for()
+    assert tickets.locator("tbody tr").count() == 500
+    page.get_by_label("Search id or e-mail").fill("s500")
+    tickets.locator("caption", has_text="Tickets (1 of 501)").wait_for()
+    assert tickets.locator("tbody tr").count() == 1

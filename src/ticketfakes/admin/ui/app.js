@@ -6,6 +6,7 @@
 const BASE = location.pathname.replace(/\/ui\/?$/, "/");
 const FAKES = new Set(["talque", "gomry", "planhat"]);
 const MAX_ROWS = 1000;
+const MAX_STATE_ROWS = 500; // per table: a state of 100k tickets stays a page a browser can draw
 const byId = (id) => document.getElementById(id);
 
 let lastId = 0;
@@ -202,10 +203,12 @@ const cellText = (c) => String(isLink(c) ? c.text : (c ?? ""));
 function table(caption, headings, rows) {
   const query = byId("s-search").value.trim().toLowerCase();
   const kept = rows.filter((cells) => !query || cells.some((c) => cellText(c).toLowerCase().includes(query)));
-  const tbody = el("tbody", {}, ...kept.map((cells) => el("tr", {}, ...cells.map((c) =>
+  const tbody = el("tbody", {}, ...kept.slice(0, MAX_STATE_ROWS).map((cells) => el("tr", {}, ...cells.map((c) =>
     el("td", {}, isLink(c) ? searchLink(c.text) : cellText(c))))));
+  const count = `${kept.length}${kept.length === rows.length ? "" : ` of ${rows.length}`}`;
+  const cut = kept.length > MAX_STATE_ROWS ? `; the first ${MAX_STATE_ROWS} shown, search to narrow` : "";
   return el("table", { class: "state" },
-    el("caption", {}, `${caption} (${kept.length}${kept.length === rows.length ? "" : ` of ${rows.length}`})`),
+    el("caption", {}, `${caption} (${count}${cut})`),
     el("thead", {}, el("tr", {}, ...headings.map((h) => el("th", { scope: "col" }, h)))), tbody);
 }
 
