@@ -148,10 +148,12 @@ def startup(config: dict[str, Any], skip_prism: bool) -> dict[str, Any]:
     return result
 
 
-def throughput_ticketfakes(cases: list[Case], settings: Settings, canned: Path) -> dict[str, Any]:
+def throughput_ticketfakes(cases: list[Case], settings: Settings, canned: Path,
+                           env: dict[str, str] | None = None) -> dict[str, Any]:
+    """wrk figures per case against `ticketfakes serve` (`env`: e.g. PYTHONPATH of another source tree)."""
     out: dict[str, Any] = {}
     canned.mkdir(parents=True, exist_ok=True)
-    with ticketfakes_server(FIXTURES) as server:
+    with ticketfakes_server(FIXTURES, env) as server:
         server.start()
         with httpx.Client(base_url=server.base, timeout=120) as client:
             for case in cases:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any, cast
@@ -15,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .admin import namespaces as namespace_routes
+from .call import header_dict
 from .core.journal import Entry
 from .core.problems import Problem, problem_for_status
 from .errors import ErrorShape, admin_error, gomry_error, planhat_error, render, talque_error
@@ -54,7 +56,8 @@ def _record(request: Request, response: Response, state: State) -> None:
     vendor, _ = shape_for(request.url.path)
     state.journal.record(
         Entry(state.clock.now_ms(), vendor, request.method, request.url.path, request.url.query,
-              response.status_code, 0.0)
+              response.status_code, 0.0, request_headers=header_dict(request.scope["headers"]),
+              started=time.perf_counter())
     )
 
 

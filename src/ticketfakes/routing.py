@@ -31,7 +31,7 @@ from starlette.types import Receive, Scope, Send
 
 from .call import Call, MiB, path_and_query
 from .core.idempotency import IN_FLIGHT, StoredResponse
-from .core.journal import Entry, preview
+from .core.journal import Entry, preview, response_headers
 from .core.problems import BadRequest, Conflict, Problem, TooManyRequests, problem_for_status
 from .errors import ErrorShape, render
 from .responses import JSONResponse
@@ -94,6 +94,8 @@ def _from_stored(stored: StoredResponse) -> Response:
 
 
 _NO_QUERY: dict[str, str] = {}
+_NO_CONTEXT: dict[str, Any] = {}
+_NO_FIELDS: dict[str, list[str]] = {}  # shared by every entry without validation errors: one dict less each
 
 
 class Pipeline:
@@ -131,6 +133,7 @@ class Pipeline:
             fields = call.context.get("fields", fields)
         except Problem as problem:
             fields = problem.fields
+            call.context["problem"] = problem.with_traceback(None)  # the refusing rule, named when read
             response = self.vendor.error(problem)
         except ClientDisconnect:
             raise
@@ -153,9 +156,16 @@ class Pipeline:
                 query=query,
                 status=response.status_code,
                 duration_ms=(time.perf_counter() - started) * 1000,
-                validation_errors=fields if response.status_code == 400 else {},
+                validation_errors=fields if response.status_code == 400 else _NO_FIELDS,
                 request_body=preview(call.raw_body),
                 response_body=preview(response.body),
+                # Objects the request built anyway, kept by reference (docs/dashboard.md); the call's context only
+                # when it says something about the answer (a refusal, a replay).
+                request_headers=call.headers,
+                response_headers=response_headers(response.raw_headers, response.body),
+                context=call.context if response.status_code >= 400 or "replay" in call.context else _NO_CONTEXT,
+                source=self,
+                started=started,
             )
         )
         return response
@@ -197,6 +207,7 @@ class Pipeline:
         if outcome is IN_FLIGHT:
             raise Conflict("idempotent_request_in_progress", code="idempotent_request_in_progress")
         if isinstance(outcome, StoredResponse):
+            call.context["replay"] = key
             return _from_stored(outcome)
         try:
             try:
@@ -205,6 +216,7 @@ class Pipeline:
                 response = await self._complete(call, latency_ms)
             except Problem as problem:
                 call.context["fields"] = problem.fields  # for the journal
+                call.context["problem"] = problem.with_traceback(None)
                 response = self.vendor.error(problem)
         except BaseException:
             state.idempotency.finish(scope, key, None)
@@ -247,6 +259,8 @@ class Pipeline:
 
     def _check_response(self, response: Response) -> Response:
         body: Any = NO_BODY
+        if response.media_type is not None and not response.media_type.startswith("application/json"):
+            return response  # the dashboard's page and assets (specs/admin.yaml documents them as such)
         if response.body:
             try:
                 body = orjson.loads(response.body)

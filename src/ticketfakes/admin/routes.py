@@ -15,6 +15,8 @@ from ..responses import json_response
 from ..routing import Endpoint, Vendor
 from ..specs import SPEC_FILES
 from ..state import State
+from . import dashboard
+from .journal_view import entry_view
 
 STATE_MAX_BODY = 256 * 1024 * 1024
 # Every prefix a fault rule's path_pattern must not repeat (it is matched after the prefix).
@@ -66,8 +68,10 @@ def vendor(state: State) -> Vendor:
             path=query.get("path"),
             status=query.get("status"),
             limit=query.get("limit", 100),
+            after=query.get("after", 0),
+            status_class=query.get("status_class"),
         )
-        return json_response({"requests": [entry.as_dict() for entry in entries]})
+        return json_response({"requests": [entry_view(entry, state.journal) for entry in entries]})
 
     def clear_requests(call: Call) -> Response:
         state.journal.clear()
@@ -135,4 +139,8 @@ def vendor(state: State) -> Vendor:
             Endpoint("DELETE", "/faults", clear_faults),
             Endpoint("GET", "/rate-limits", get_rate_limits),
             Endpoint("PUT", "/rate-limits", put_rate_limits),
+            # The dashboard (docs/dashboard.md): looking at it leaves no trace in the journal it shows.
+            Endpoint("GET", "/ui", dashboard.page, journaled=False),
+            Endpoint("GET", "/ui/app.js", dashboard.script, journaled=False),
+            Endpoint("GET", "/ui/style.css", dashboard.stylesheet, journaled=False),
     ])

@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 BODY_PREVIEW_BYTES = 64 * 1024
+# perf_counter() + this = the wall clock (in seconds), fixed at start-up: a journaled request's wall time
+# costs no clock call of its own.
+_WALL_MINUS_PERF = time.time() - time.perf_counter()
 
 
 def preview(body: bytes) -> bytes:
     """What the journal keeps of a body: its first 64 KiB (a slice is cheap; decoding waits for a reader)."""
     return body if len(body) <= BODY_PREVIEW_BYTES else body[: BODY_PREVIEW_BYTES + 1]
+
+
+_PLAIN_JSON = (b"content-type", b"application/json")
+
+
+def response_headers(raw: list[tuple[bytes, bytes]], body: bytes) -> list[tuple[bytes, bytes]] | None:
+    """What the journal keeps of an answer's headers: None for a plain JSON answer (content-length and
+    content-type only), whose headers its body implies; keeping them cost 5% of a small request."""
+    if len(raw) == 2 and raw[1] == _PLAIN_JSON and len(body) <= BODY_PREVIEW_BYTES:
+        return None
+    return raw
 
 
 def _shown(kept: bytes) -> str | None:
@@ -34,10 +50,26 @@ class Entry:
     validation_errors: dict[str, list[str]] = field(default_factory=dict)
     request_body: bytes = b""
     response_body: bytes = b""
+    # Kept by reference, read only when someone reads the journal (docs/dashboard.md): the request's and
+    # the response's headers, the call's context (the refusing problem, fault, rate verdict, replay) and the
+    # pipeline that served it (its operation's schema finds unknown fields).
+    request_headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names, first value wins
+    response_headers: Sequence[tuple[bytes, bytes]] | None = ()  # None: a plain JSON answer's two
+    context: dict[str, Any] = field(default_factory=dict)
+    source: Any = None
+    started: float = 0.0  # time.perf_counter() when the request arrived: the wall time, without a clock call
+    id: int = 0  # set by the journal: increases by one per recorded request, never reused
+
+    def answer_headers(self) -> Sequence[tuple[bytes, bytes]]:
+        if self.response_headers is None:
+            return [(b"content-length", str(len(self.response_body)).encode()), _PLAIN_JSON]
+        return self.response_headers
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "at_ms": self.at_ms,
+            "wall_ms": int((self.started + _WALL_MINUS_PERF) * 1000),
             "vendor": self.vendor,
             "method": self.method,
             "path": self.path,
@@ -54,9 +86,12 @@ class Journal:
     def __init__(self, capacity: int = 1000) -> None:
         self._entries: deque[Entry] = deque(maxlen=capacity)
         self._lock = threading.Lock()
+        self._last_id = 0
 
     def record(self, entry: Entry) -> None:
         with self._lock:
+            self._last_id += 1
+            entry.id = self._last_id
             self._entries.append(entry)
 
     def clear(self) -> None:
@@ -70,11 +105,15 @@ class Journal:
         path: str | None = None,
         status: int | None = None,
         limit: int = 100,
+        after: int = 0,
+        status_class: str | None = None,
     ) -> list[Entry]:
         with self._lock:
             entries = list(self._entries)
         found = []
         for entry in reversed(entries):
+            if entry.id <= after:
+                break  # older entries only from here on
             if vendor and entry.vendor != vendor:
                 continue
             if method and entry.method != method.upper():
@@ -83,7 +122,18 @@ class Journal:
                 continue
             if status is not None and entry.status != status:
                 continue
+            if status_class and str(entry.status)[0] != status_class[0]:
+                continue
             found.append(entry)
             if len(found) >= limit:
                 break
         return found
+
+    def find(self, predicate: Any, before: int) -> Entry | None:
+        """The newest entry older than id `before` that `predicate` accepts."""
+        with self._lock:
+            entries = list(self._entries)
+        for entry in reversed(entries):
+            if entry.id < before and predicate(entry):
+                return entry
+        return None

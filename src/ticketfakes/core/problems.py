@@ -13,6 +13,9 @@ from typing import Any
 class Problem(Exception):
     status = 400
     code = "bad_request"
+    # What the refusing rule knew (seats left, the scope lacking...), for the journal's plain-words
+    # explanation (docs/dashboard.md); never part of the response.
+    facts: dict[str, Any] | None = None
 
     def __init__(
         self,

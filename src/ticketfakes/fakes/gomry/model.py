@@ -190,7 +190,11 @@ class GomryBackend:
         if (event_left is not None and event_need > event_left) or (
             class_left is not None and class_need > class_left
         ):
-            raise capacity_conflict(min(n for n in (event_left, class_left) if n is not None))
+            problem = capacity_conflict(min(n for n in (event_left, class_left) if n is not None))
+            problem.facts = {"event": event.id, "capacity": event.capacity, "event_left": event_left,
+                             "class": tc.id, "quantity_total": tc.quantity_total, "class_left": class_left,
+                             "event_need": event_need, "class_need": class_need}
+            raise problem
 
     @staticmethod
     def _page_args(page: int, page_size: int) -> None:

@@ -1,0 +1,123 @@
+"""A journal entry as `GET /_admin/requests` shows it: the stored facts plus what is derived from them
+when read (the refusing rule, client-bug warnings, masked headers, a curl line, the entities touched).
+See docs/dashboard.md.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+from typing import Any
+
+from ..core.journal import BODY_PREVIEW_BYTES, Entry, Journal
+from .client_bugs import client_warnings
+from .plain import plain_fields
+from .refusals import body_json, refusal_rule
+
+# Credentials: shown masked in the header lists (a screenshot or a shared screen must not leak a token).
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "x-tq-secret", "cookie", "set-cookie"})
+# Left out of the curl line: curl sets them itself.
+CURL_SKIPS = frozenset({"host", "content-length", "connection", "accept-encoding", "user-agent", "accept"})
+
+
+def mask(value: str) -> str:
+    scheme, space, rest = value.partition(" ")
+    if space and scheme.lower() in ("bearer", "basic"):
+        return f"{scheme} {mask(rest)}"
+    return value[:4] + "…" if len(value) > 8 else "…"
+
+
+def headers_view(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
+    return [[name, mask(value) if name.lower() in SECRET_HEADERS else value] for name, value in pairs]
+
+
+def _decoded(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [(key.decode("latin-1"), value.decode("latin-1")) for key, value in raw]
+
+
+def curl_line(entry: Entry) -> str:
+    """A command that sends the request again, credentials included (else it would not reproduce it)."""
+    host = entry.request_headers.get("host", "127.0.0.1:8000")
+    url = f"http://{host}{entry.path}" + (f"?{entry.query}" if entry.query else "")
+    parts = ["curl", "-X", entry.method, shlex.quote(url)]
+    for name, value in entry.request_headers.items():
+        if name not in CURL_SKIPS:
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+    if entry.request_body:
+        body = entry.request_body[:BODY_PREVIEW_BYTES].decode("utf-8", errors="replace")
+        parts += ["--data-raw", shlex.quote(body)]
+        if len(entry.request_body) > BODY_PREVIEW_BYTES:
+            parts.append("# body cut at 64 KiB in the journal: this repeats only its start")
+    return " ".join(parts)
+
+
+def _entity(vendor: str, kind: str, ident: Any, action: str) -> dict[str, str]:
+    return {"vendor": vendor, "kind": kind, "id": str(ident), "action": action}
+
+
+def _gomry_entities(entry: Entry, answer: Any) -> list[dict[str, str]]:
+    if entry.method == "POST" and entry.status == 201 and isinstance(answer, dict):
+        data = answer.get("data") or []
+        upgraded = len(data) - int(answer.get("quantity") or 0)
+        found = [_entity("gomry", "attendee", a.get("id"), "changed" if i < upgraded else "created")
+                 for i, a in enumerate(data) if isinstance(a, dict)]
+        contacts = {a.get("contact_id") for a in data if isinstance(a, dict)}
+        return found + [_entity("gomry", "contact", c, "upserted") for c in sorted(contacts, key=str)]
+    if entry.method in ("PATCH", "DELETE") and entry.status == 200 and isinstance(answer, dict):
+        return [_entity("gomry", "attendee", answer.get("id"), "deleted" if entry.method == "DELETE" else "changed")]
+    return []
+
+
+def _talque_entities(entry: Entry, answer: Any) -> list[dict[str, str]]:
+    if entry.vendor == "admin" and entry.status == 200 and isinstance(answer, dict) and "orgTicketId" in answer:
+        return [_entity("talque", "ticket", answer["orgTicketId"], "changed")]
+    if "/webhook/" not in entry.path or entry.status != 200 or not isinstance(answer, dict):
+        return []
+    found = []
+    for result in (answer.get("ticketById") or {}).values():
+        if isinstance(result, dict) and result.get("reason") in ("CREATED", "UPDATED"):
+            model = result.get("model") or {}
+            found.append(_entity("talque", "ticket", model.get("orgTicketId"),
+                                 "created" if result["reason"] == "CREATED" else "changed"))
+    if answer.get("purchaseOrderId"):
+        found.append(_entity("talque", "purchase order", answer["purchaseOrderId"], "upserted"))
+    return found
+
+
+def _planhat_entities(entry: Entry, answer: Any) -> list[dict[str, str]]:
+    if entry.method == "PUT" and isinstance(answer, dict):
+        return ([_entity("planhat", "ticket", k.get("_id"), "created") for k in answer.get("insertsKeys") or []]
+                + [_entity("planhat", "ticket", k.get("_id"), "changed") for k in answer.get("updatesKeys") or []])
+    if entry.method == "DELETE" and entry.status == 200:
+        return [_entity("planhat", "ticket", entry.path.rsplit("/", 1)[-1], "deleted")]
+    return []
+
+
+def entities(entry: Entry) -> list[dict[str, str]]:
+    """What the request created or changed, read from its answer (a replay changed nothing)."""
+    if "replay" in entry.context or entry.status >= 400 or entry.vendor not in ("gomry", "talque", "planhat", "admin"):
+        return []
+    answer = body_json(entry.response_body)
+    if entry.vendor == "gomry":
+        return _gomry_entities(entry, answer)
+    if entry.vendor == "planhat":
+        return _planhat_entities(entry, answer)
+    return _talque_entities(entry, answer)
+
+
+def entry_view(entry: Entry, journal: Journal) -> dict[str, Any]:
+    view = entry.as_dict()
+    verdict = entry.context.get("rate")
+    view.update(
+        replay="replay" in entry.context,
+        fault="fault" in entry.context,
+        rate_limited=verdict is not None and not verdict.allowed,
+        rule=refusal_rule(entry, journal),
+        warnings=client_warnings(entry, journal),
+        validation_messages=plain_fields(entry.validation_errors),
+        request_headers=headers_view(entry.request_headers.items()),
+        response_headers=headers_view(_decoded(entry.answer_headers())),
+        curl=curl_line(entry),
+        entities=entities(entry),
+    )
+    return view
