@@ -18,6 +18,7 @@ from .core.idempotency import IdempotencyStore
 from .core.journal import Journal
 from .core.problems import BadRequest
 from .core.ratelimit import RateLimiter
+from .core.violations import Violations
 from .fixtures import Section, load_fixture_file
 
 # vendor -> "module:BackendClass"
@@ -57,6 +58,7 @@ class State:
         self.validate_responses = validate_responses
         self.clock = Clock()
         self.journal = Journal(int(os.environ.get("TICKETFAKES_JOURNAL_SIZE", "1000")))
+        self.violations = Violations()  # filled by `ticketfakes proxy` (docs/proxy.md)
         self.faults = Faults()
         self.rate_limits = RateLimiter(self.clock)
         self.idempotency = IdempotencyStore(self.clock)
@@ -80,6 +82,7 @@ class State:
             self.rate_limits.reset()
             self.idempotency.clear()
             self.journal.clear()
+            self.violations.clear()
         else:
             self.idempotency.clear(f"{vendor}:")
         return list(vendors)

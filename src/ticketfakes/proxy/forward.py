@@ -1,0 +1,248 @@
+"""The proxy's ASGI app: forwards each vendor prefix to its upstream and watches the exchange.
+
+A request under a vendor prefix goes to that vendor's upstream unchanged (method, raw path and query,
+headers but the hop-by-hop ones and Host, body); the answer streams back unchanged as it arrives. Only
+once the client has it all is the exchange judged (spec, passive rules), journaled and recorded, so the
+judging adds no latency to the answer. Everything else (`/_admin`, unknown paths) is the normal app's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..call import path_and_query, read_body
+from ..core.journal import Entry, preview
+from ..core.problems import Problem, problem_for_status
+from ..core.violations import Violation
+from ..errors import ErrorShape, gomry_error, planhat_error, render, talque_error
+from ..state import State
+from .exchange import Exchange
+from .har import HarWriter, entry
+from .rules import Found, Observer, observers
+from .spec import OperationIndex, check_spec
+from .upstreams import Upstream
+
+# RFC 9110 7.6.1: connection-specific headers a proxy must not forward (plus those `Connection` names).
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
+                        "te", "trailer", "transfer-encoding", "upgrade"})
+MAX_REQUEST_BODY = 32 * 1024 * 1024  # above Planhat's 16 MiB bulk limit: the upstream refuses, not the proxy
+MAX_KEPT_ANSWER = 32 * 1024 * 1024  # larger answers stream through unjudged
+SHAPES: dict[str, ErrorShape] = {"talque": talque_error, "gomry": gomry_error, "planhat": planhat_error}
+
+
+@dataclass(slots=True)
+class ProxyEntry(Entry):
+    """A journal entry of the proxy: what the exchange broke besides."""
+
+    violations: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**Entry.as_dict(self), "violations": self.violations}
+
+
+@dataclass
+class Timeouts:
+    connect_s: float = 5.0
+    read_s: float = 30.0  # each wait for upstream bytes; the client gets 504 when the answer does not start in it
+
+    def httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(self.read_s, connect=self.connect_s, pool=self.connect_s)
+
+
+def _forwardable(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    named = {token.strip().lower() for k, v in headers if k == "connection" for token in v.split(",")}
+    return [(k, v) for k, v in headers if k not in HOP_BY_HOP and k not in named]
+
+
+class ProxyApp:
+    def __init__(self, upstreams: dict[str, Upstream], state: State, fallback: ASGIApp, timeouts: Timeouts,
+                 har: HarWriter | None = None, base_url: Callable[[], str] = lambda: "") -> None:
+        self.upstreams = upstreams
+        self.state = state
+        self.fallback = fallback
+        self.timeouts = timeouts
+        self.har = har
+        self.base_url = base_url
+        self.exchanges = 0
+        self.indexes = {vendor: OperationIndex(vendor) for vendor in upstreams}
+        self.observers: dict[str, Observer] = observers()
+        self.prefixes = sorted(((u.prefix, u) for u in upstreams.values()), key=lambda p: -len(p[0]))
+        self.client = httpx.AsyncClient(timeout=timeouts.httpx(), follow_redirects=False, trust_env=False,
+                                        limits=httpx.Limits(max_connections=200, max_keepalive_connections=100))
+        for name in list(self.client.headers):
+            del self.client.headers[name]  # httpx's defaults (User-Agent, Accept, ...): forward only the client's
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        upstream = self._upstream_for(scope["path"]) if scope["type"] == "http" else None
+        if upstream is None:
+            await self.fallback(scope, receive, send)
+            return
+        try:
+            await self._forward(scope, receive, send, upstream)
+        except ClientDisconnect:
+            return
+
+    def _upstream_for(self, path: str) -> Upstream | None:
+        for prefix, upstream in self.prefixes:
+            if path == prefix or path.startswith(prefix + "/"):
+                return upstream
+        return None
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        if self.har is not None:
+            self.har.close()
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send, upstream: Upstream) -> None:
+        started = time.perf_counter()
+        path, query = path_and_query(scope)
+        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+        exchange = Exchange(upstream.vendor, scope["method"], path, path[len(upstream.prefix):] or "/", query,
+                            headers, b"", int(time.time() * 1000),
+                            http_version=f"HTTP/{scope.get('http_version', '1.1')}")
+        # The raw path, as the client encoded it: forwarded unchanged, not re-encoded from the decoded one.
+        raw_path: bytes = scope.get("raw_path") or path.encode()
+        rest = raw_path[len(upstream.prefix):].decode("latin-1") or "/"
+        url = upstream.target(rest, scope.get("query_string", b""))
+        wait_ms = 0.0
+        try:
+            exchange.request_body = await read_body(receive, exchange.header("content-length"), MAX_REQUEST_BODY)
+            rule = self.state.faults.pick(upstream.vendor, exchange.method, exchange.rest)
+            if rule is not None and rule.latency_ms:
+                await asyncio.sleep(rule.latency_ms / 1000)
+            if rule is not None and rule.status is not None:  # the control plane's fault: the upstream is not asked
+                await self._answer(exchange, problem_for_status(rule.status, f"Injected fault: status {rule.status}"),
+                                   scope, receive, send)
+                exchange.upstream_error = "fault"
+            else:
+                wait_ms = await self._relay(exchange, url, scope, send, started)
+        except Problem as problem:  # the request body could not be read (too large, bad Content-Length)
+            await self._answer(exchange, problem, scope, receive, send)
+            exchange.upstream_error = "refused"
+        exchange.duration_ms = (time.perf_counter() - started) * 1000
+        self._judge(exchange, url, wait_ms)
+
+    async def _relay(self, exchange: Exchange, url: str, scope: Scope, send: Send, started: float) -> float:
+        """Sends the request upstream and streams its answer back; returns the ms until its headers came."""
+        request = self.client.build_request(exchange.method, url, headers=_forwardable(exchange.request_headers),
+                                            content=exchange.request_body)
+        try:
+            response = await self.client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            return await self._unavailable(exchange, 504, type(exc).__name__, scope, send)
+        except (httpx.HTTPError, OSError) as exc:
+            return await self._unavailable(exchange, 502, f"{type(exc).__name__}: {exc}", scope, send)
+        wait_ms = (time.perf_counter() - started) * 1000
+        try:
+            exchange.status, exchange.reason = response.status_code, response.reason_phrase
+            exchange.http_version = response.http_version
+            raw_headers = [(k, v) for k, v in response.headers.raw if k.lower().decode("latin-1") not in HOP_BY_HOP]
+            exchange.response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]
+            await send({"type": "http.response.start", "status": response.status_code, "headers": raw_headers})
+            kept: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_raw():
+                size += len(chunk)
+                if size <= MAX_KEPT_ANSWER:
+                    kept.append(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except httpx.HTTPError as exc:
+            # The answer broke off after it began: the client's connection is closed mid-answer, as the
+            # upstream's was; nothing of it is judged.
+            exchange.upstream_error = f"the answer broke off: {type(exc).__name__}"
+            exchange.truncated = True
+            self._violation(exchange, "proxy.upstream_timeout" if isinstance(exc, httpx.TimeoutException)
+                            else "proxy.upstream_unreachable", "", exchange.upstream_error)
+            return wait_ms
+        finally:
+            await response.aclose()
+        exchange.truncated = size > MAX_KEPT_ANSWER
+        if not exchange.truncated:
+            exchange.response_body = _decoded(exchange.response_headers, b"".join(kept))
+        return wait_ms
+
+    async def _unavailable(self, exchange: Exchange, status: int, why: str, scope: Scope, send: Send) -> float:
+        vendor = exchange.vendor
+        what = "did not answer in time" if status == 504 else "is unreachable"
+        problem = problem_for_status(status, f"The {vendor} upstream {what} ({why})")
+        problem.code = "upstream_timeout" if status == 504 else "upstream_unreachable"
+        exchange.upstream_error = why
+        await self._answer(exchange, problem, scope, None, send)
+        self._violation(exchange, f"proxy.{problem.code}", "", problem.message)
+        return 0.0
+
+    async def _answer(self, exchange: Exchange, problem: Problem, scope: Scope, receive: Any, send: Send) -> None:
+        """The proxy's own answer (upstream down, fault rule, unreadable request) in the vendor's error shape."""
+        response = render(SHAPES[exchange.vendor], problem)
+        exchange.status, exchange.reason = response.status_code, ""
+        exchange.response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers]
+        exchange.response_body = bytes(response.body)
+
+        async def no_receive() -> Message:
+            return {"type": "http.disconnect"}
+
+        await response(scope, receive or no_receive, send)
+
+    def _judge(self, exchange: Exchange, url: str, wait_ms: float) -> None:
+        self.exchanges += 1
+        found: Found = []
+        if not exchange.upstream_error:
+            try:
+                found = check_spec(self.indexes[exchange.vendor], exchange)
+                found += self.observers[exchange.vendor].observe(exchange)
+            except Exception as exc:  # a bug in judging must never cost the client its answer
+                traceback.print_exception(exc, file=sys.stderr)
+        for rule, field_name, message in found:
+            self._violation(exchange, rule, field_name, message)
+        request_errors: dict[str, list[str]] = {}
+        for rule, field_name, message in found:
+            if rule == "spec.request":
+                request_errors.setdefault(field_name, []).append(message)
+        self.state.journal.record(ProxyEntry(
+            at_ms=self.state.clock.now_ms(), vendor=exchange.vendor, method=exchange.method, path=exchange.path,
+            query=exchange.query, status=exchange.status, duration_ms=exchange.duration_ms,
+            validation_errors=request_errors, request_body=preview(exchange.request_body),
+            response_body=preview(exchange.response_body), violations=[v.as_dict() for v in exchange.violations],
+        ))
+        if self.har is not None:
+            self.har.write(entry(exchange, self.base_url(), url, wait_ms))
+
+    def _violation(self, exchange: Exchange, rule: str, field_name: str, message: str) -> None:
+        violation = Violation(rule, exchange.vendor, exchange.method, exchange.path, exchange.status, message,
+                              field_name, self.state.clock.now_ms())
+        self.state.violations.add(violation)
+        exchange.violations.append(violation)
+
+
+def _decoded(headers: list[tuple[str, str]], raw: bytes) -> bytes:
+    """The body with its Content-Encoding undone (what validation reads); raw when it cannot be decoded."""
+    if not any(k.lower() == "content-encoding" for k, _ in headers):
+        return raw
+    try:
+        return httpx.Response(200, headers=headers, content=raw).content
+    except httpx.DecodingError:
+        return raw
