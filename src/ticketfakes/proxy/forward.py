@@ -30,7 +30,7 @@ from .exchange import Exchange
 from .har import HarWriter, entry
 from .rules import Found, Observer, observers
 from .spec import OperationIndex, check_spec
-from .upstreams import Upstream
+from .upstreams import VENDOR_PREFIXES, Upstream
 
 # RFC 9110 7.6.1: connection-specific headers a proxy must not forward (plus those `Connection` names).
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
@@ -61,7 +61,8 @@ class Timeouts:
 
 def _forwardable(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     named = {token.strip().lower() for k, v in headers if k == "connection" for token in v.split(",")}
-    return [(k, v) for k, v in headers if k not in HOP_BY_HOP and k not in named]
+    # Host names the proxy; httpx sets the upstream's from the URL.
+    return [(k, v) for k, v in headers if k not in HOP_BY_HOP and k not in named and k != "host"]
 
 
 class ProxyApp:
@@ -87,13 +88,34 @@ class ProxyApp:
             await self._lifespan(receive, send)
             return
         upstream = self._upstream_for(scope["path"]) if scope["type"] == "http" else None
+        if upstream is None and scope["type"] == "http":
+            vendor = next((v for v, prefix in VENDOR_PREFIXES.items()
+                           if scope["path"] == prefix or scope["path"].startswith(prefix + "/")), None)
+            if vendor is not None:  # never the local fake in its place: the client believes it talks to the real one
+                problem = problem_for_status(502, f"No --upstream for {vendor}: this proxy does not serve it")
+                problem.code = "no_upstream"
+                await render(SHAPES[vendor], problem)(scope, receive, send)
+                return
         if upstream is None:
+            if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/_admin/reset":
+                send = self._forget_on_success(send)
             await self.fallback(scope, receive, send)
             return
         try:
             await self._forward(scope, receive, send, upstream)
         except ClientDisconnect:
             return
+
+    def _forget_on_success(self, send: Send) -> Send:
+        """`POST /_admin/reset` also makes the rule observers forget what they saw (docs/proxy.md): after
+        a test resets its upstream, the same ids mean new things."""
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                self.observers = observers()
+            await send(message)
+
+        return sending
 
     def _upstream_for(self, path: str) -> Upstream | None:
         for prefix, upstream in self.prefixes:
