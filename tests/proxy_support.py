@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +17,13 @@ from ticketfakes.server import ServedProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIXES = {"talque": "/talque", "gomry": "/gomry/api/v1", "planhat": "/planhat"}
+
+
+def closed_port() -> int:
+    """A port nothing listens on (just now)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def upstream_args(url: str, vendors: tuple[str, ...] = tuple(PREFIXES)) -> list[str]:

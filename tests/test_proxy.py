@@ -19,7 +19,7 @@ from ticketfakes.pytest_plugin import Fakes
 from ticketfakes.server import ServedProcess
 
 from .conftest import GOMRY_OTHER, GOMRY_WRITE, PLANHAT_AUTH, TALQUE_AUTH
-from .proxy_support import ServedProxy, upstream_args
+from .proxy_support import ServedProxy, closed_port, upstream_args
 
 WEBHOOK = "/talque/webhook/org/org-demo/ticket"
 LIST = "/talque/api/v1/ticket/list"
@@ -131,14 +131,8 @@ def test_faults_of_the_control_plane_apply_to_the_proxy(client: httpx.Client, pr
     assert proxy.violations() == []  # a deliberate fault is nobody's violation
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_dead_upstream_is_502_in_each_vendors_shape() -> None:
-    dead = f"http://127.0.0.1:{_closed_port()}"
+    dead = f"http://127.0.0.1:{closed_port()}"
     with ServedProxy(*upstream_args(dead), "--strict") as proxy:
         gomry = httpx.get(proxy.url + "/gomry/api/v1/events", headers=GOMRY_WRITE)
         talque = httpx.post(proxy.url + READ, headers=TALQUE_AUTH, json={})
