@@ -150,6 +150,10 @@ def anonymous_planhat(http: httpx.Client) -> None:
     http.get("/planhat/tickets")
 
 
+def talque_refusal(http: httpx.Client) -> None:
+    http.post(WEBHOOK, headers={**TALQUE_AUTH, "X-TQ-SECRET": "wrong"}, json={"tickets": [ticket("t1")]})
+
+
 def delete_then_list(http: httpx.Client) -> None:
     http.put("/planhat/tickets", headers=PLANHAT_AUTH, json=[{"email": "max@acme.example", "sourceId": "s1"}])
     listed = http.get("/planhat/tickets", headers=PLANHAT_AUTH).json()
@@ -168,6 +172,9 @@ OBSERVED: dict[str, tuple[Scenario, str]] = {
     "gomry-idempotency-not-scoped": (same_key_other_org, "gomry.idempotency"),
     "gomry-tenant-leak": (other_org_event, "gomry.tenant_isolation"),
     "gomry-auth-bypass": (anonymous_gomry, "gomry.tenant_isolation"),
+    "gomry-error-shape": (anonymous_gomry, "spec.response"),
+    "talque-error-shape": (talque_refusal, "spec.response"),
+    "planhat-error-shape": (anonymous_planhat, "spec.response"),
     "talque-upsert-duplicates": (repost, "talque.webhook_upsert"),
     "talque-unchanged-bumps-mtime": (repost, "talque.webhook_upsert"),
     "talque-update-changes-ctime": (update, "talque.webhook_upsert"),
