@@ -252,7 +252,8 @@ def gomry_fixture(base: dict[str, Any], seen: Collector) -> None:
         orgs.append(recorded)
     contacts: dict[str, dict[str, Any]] = {}
     attendees = []
-    ordered = sorted(seen.gomry_attendees.values(), key=lambda a: (_ms(a["created_at"]), a["id"]))
+    # stable: attendees created together keep the order the answers showed them in
+    ordered = sorted(seen.gomry_attendees.values(), key=lambda a: _ms(a["created_at"]))
     for seq, item in enumerate(ordered, start=1):
         created, updated = _ms(item["created_at"]), _ms(item["updated_at"])
         contacts.setdefault(item["contact_id"], {
@@ -275,7 +276,7 @@ def planhat_fixture(base: dict[str, Any], seen: Collector) -> None:
     section = base.setdefault("planhat", {}) or {}
     companies = {c["id"] for c in section.setdefault("companies", [])}
     users = {u["email"].lower() for u in section.setdefault("endusers", [])}
-    tickets = sorted(seen.planhat.values(), key=lambda t: (str(t.get("createdAt")), t["_id"]))
+    tickets = sorted(seen.planhat.values(), key=lambda t: str(t.get("createdAt")))
     for ticket in tickets:
         company = ticket.get("companyId")
         if company and company not in companies:

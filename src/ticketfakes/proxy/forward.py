@@ -16,7 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import httpx
+import yarl
+from multidict import CIMultiDict
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,6 +40,7 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "proxy-a
                         "te", "trailer", "transfer-encoding", "upgrade"})
 MAX_REQUEST_BODY = 32 * 1024 * 1024  # above Planhat's 16 MiB bulk limit: the upstream refuses, not the proxy
 MAX_KEPT_ANSWER = 32 * 1024 * 1024  # larger answers stream through unjudged
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # an empty body is still sent, with Content-Length: 0
 SHAPES: dict[str, ErrorShape] = {"talque": talque_error, "gomry": gomry_error, "planhat": planhat_error}
 
 
@@ -55,8 +59,9 @@ class Timeouts:
     connect_s: float = 5.0
     read_s: float = 30.0  # each wait for upstream bytes; the client gets 504 when the answer does not start in it
 
-    def httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(self.read_s, connect=self.connect_s, pool=self.connect_s)
+    def aiohttp(self) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(total=None, connect=self.connect_s, sock_connect=self.connect_s,
+                                     sock_read=self.read_s)
 
 
 def _forwardable(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -78,10 +83,7 @@ class ProxyApp:
         self.indexes = {vendor: OperationIndex(vendor) for vendor in upstreams}
         self.observers: dict[str, Observer] = observers()
         self.prefixes = sorted(((u.prefix, u) for u in upstreams.values()), key=lambda p: -len(p[0]))
-        self.client = httpx.AsyncClient(timeout=timeouts.httpx(), follow_redirects=False, trust_env=False,
-                                        limits=httpx.Limits(max_connections=200, max_keepalive_connections=100))
-        for name in list(self.client.headers):
-            del self.client.headers[name]  # httpx's defaults (User-Agent, Accept, ...): forward only the client's
+        self.client: aiohttp.ClientSession | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -134,7 +136,8 @@ class ProxyApp:
                 return
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        if self.client is not None:
+            await self.client.close()
         if self.har is not None:
             self.har.close()
 
@@ -169,43 +172,61 @@ class ProxyApp:
 
     async def _relay(self, exchange: Exchange, url: str, scope: Scope, send: Send, started: float) -> float:
         """Sends the request upstream and streams its answer back; returns the ms until its headers came."""
-        request = self.client.build_request(exchange.method, url, headers=_forwardable(exchange.request_headers),
-                                            content=exchange.request_body)
+        session = await self._session()
         try:
-            response = await self.client.send(request, stream=True)
-        except httpx.TimeoutException as exc:
+            response = await session.request(
+                exchange.method,
+                yarl.URL(url, encoded=True),  # the raw path and query as the client encoded them
+                headers=CIMultiDict(_forwardable(exchange.request_headers)),
+                data=exchange.request_body if exchange.request_body or exchange.method in BODY_METHODS else None,
+                allow_redirects=False,
+            )
+        except TimeoutError as exc:
             return await self._unavailable(exchange, 504, type(exc).__name__, scope, send)
-        except (httpx.HTTPError, OSError) as exc:
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
             return await self._unavailable(exchange, 502, f"{type(exc).__name__}: {exc}", scope, send)
         wait_ms = (time.perf_counter() - started) * 1000
         try:
-            exchange.status, exchange.reason = response.status_code, response.reason_phrase
-            exchange.http_version = response.http_version
-            raw_headers = [(k, v) for k, v in response.headers.raw if k.lower().decode("latin-1") not in HOP_BY_HOP]
+            exchange.status, exchange.reason = response.status, response.reason or ""
+            exchange.http_version = f"HTTP/{response.version.major}.{response.version.minor}"
+            raw_headers = [(k, v) for k, v in response.raw_headers if k.lower().decode("latin-1") not in HOP_BY_HOP]
             exchange.response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]
-            await send({"type": "http.response.start", "status": response.status_code, "headers": raw_headers})
+            await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
             kept: list[bytes] = []
             size = 0
-            async for chunk in response.aiter_raw():
+            async for chunk in response.content.iter_any():
                 size += len(chunk)
                 if size <= MAX_KEPT_ANSWER:
                     kept.append(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except httpx.HTTPError as exc:
+        except (aiohttp.ClientError, TimeoutError) as exc:
             # The answer broke off after it began: the client's connection is closed mid-answer, as the
             # upstream's was; nothing of it is judged.
             exchange.upstream_error = f"the answer broke off: {type(exc).__name__}"
             exchange.truncated = True
-            self._violation(exchange, "proxy.upstream_timeout" if isinstance(exc, httpx.TimeoutException)
+            self._violation(exchange, "proxy.upstream_timeout" if isinstance(exc, TimeoutError)
                             else "proxy.upstream_unreachable", "", exchange.upstream_error)
             return wait_ms
         finally:
-            await response.aclose()
+            response.release()
         exchange.truncated = size > MAX_KEPT_ANSWER
         if not exchange.truncated:
             exchange.response_body = _decoded(exchange.response_headers, b"".join(kept))
         return wait_ms
+
+    async def _session(self) -> aiohttp.ClientSession:
+        """One session (connection pool) for every upstream, made on the server's event loop."""
+        if self.client is None:
+            self.client = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=200),
+                timeout=self.timeouts.aiohttp(),
+                auto_decompress=False,  # the answer goes back as it came, still compressed
+                cookie_jar=aiohttp.DummyCookieJar(),  # cookies are the client's business, never the proxy's
+                # Forward only the client's headers: no User-Agent, Accept or Content-Type of aiohttp's own.
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+            )
+        return self.client
 
     async def _unavailable(self, exchange: Exchange, status: int, why: str, scope: Scope, send: Send) -> float:
         vendor = exchange.vendor
