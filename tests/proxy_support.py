@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
 import sys
-import threading
-import time
-from collections import deque
 from pathlib import Path
 
 import httpx
@@ -39,22 +34,15 @@ class ServedProxy(ServedProcess):
     output (the exit summary included) in `output`."""
 
     def __init__(self, *args: str, timeout: float = 30.0) -> None:
-        command = [sys.executable, "-m", "ticketfakes", "proxy", "--port", "0", *args]
-        self.output: deque[str] = deque(maxlen=2000)
-        self.started_at = time.perf_counter()
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, env=env)
-        self.url = self._wait_for_url(timeout)
-        self.drain = threading.Thread(target=self._drain, daemon=True)
-        self.drain.start()
+        self._spawn([sys.executable, "-m", "ticketfakes", "proxy", "--port", "0", *args], ROOT, timeout)
         self.returncode: int | None = None
 
     def stop(self) -> None:
         super().stop()
         self.returncode = self.process.returncode
-        if getattr(self, "drain", None) is not None:
-            self.drain.join(timeout=10)
+        drain = getattr(self, "drain", None)  # None: it never started
+        if drain is not None:
+            drain.join(timeout=10)  # the rest of its output: the exit summary
 
     @property
     def text(self) -> str:
@@ -64,6 +52,3 @@ class ServedProxy(ServedProcess):
         response = httpx.get(self.url + "/_admin/violations", params=params, timeout=10)
         assert response.status_code == 200, response.text
         return response.json()["violations"]
-
-    def rules(self) -> set[str]:
-        return {item["rule"] for item in self.violations()}

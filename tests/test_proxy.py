@@ -3,6 +3,8 @@ proxy as another subprocess. docs/proxy.md is the contract."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import socket
 import subprocess
 import sys
@@ -174,6 +176,7 @@ def test_slow_upstream_is_504() -> None:
     (("--upstream", "gomry=http://example.com/?a=1"), "query"),
     (("--upstream", "gomry=http://a.example", "--upstream", "gomry=http://b.example"), "given twice"),
     (("--upstream", "gomry=http://a.example", "--timeout", "0"), "--timeout"),
+    (("--upstream", "gomry=http://a.example", "--record", "/nonexistent/dir/x.har"), "cannot write"),
 ])
 def test_bad_upstreams_are_refused_clearly(args: tuple[str, ...], message: str) -> None:
     done = subprocess.run([sys.executable, "-m", "ticketfakes", "proxy", "--port", "0", *args],
@@ -213,11 +216,18 @@ async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
         body += message.get("body", b"")
         if not message.get("more_body"):
             break
-    import json
+
 
     seen = {"method": scope["method"], "raw_path": scope["raw_path"].decode(), "query": scope["query_string"].decode(),
             "headers": [[k.decode(), v.decode()] for k, v in scope["headers"]], "body": body.decode()}
     payload = json.dumps(seen).encode()
+    if scope["path"].endswith("/gzip"):
+        packed = gzip.compress(payload)
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"application/json"), (b"content-encoding", b"gzip"),
+            (b"content-length", str(len(packed)).encode())]})
+        await send({"type": "http.response.body", "body": packed})
+        return
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/json"), (b"x-echo", b"1"), (b"connection", b"keep-alive")]})
     for index in range(0, len(payload), 7):  # streamed in small chunks (chunked transfer encoding)
@@ -259,3 +269,15 @@ def test_the_request_reaches_the_upstream_unchanged(echo_url: str) -> None:
         assert "user-agent" not in got or got["user-agent"].startswith("python-httpx")  # the client's own
         # the echo's body is no Gomry answer: a response violation, named by field
         assert any(v["rule"] == "spec.response" for v in proxy.violations())
+
+
+def test_a_compressed_answer_passes_compressed_and_is_judged_decoded(echo_url: str) -> None:
+    with ServedProxy("--upstream", f"gomry={echo_url}/api/v1") as proxy:
+        with httpx.stream("GET", proxy.url + "/gomry/api/v1/gzip", headers={"Accept-Encoding": "gzip"}) as answer:
+            raw = b"".join(answer.iter_raw())
+            assert answer.headers["content-encoding"] == "gzip"
+            assert int(answer.headers["content-length"]) == len(raw)
+        seen = json.loads(gzip.decompress(raw))
+        assert ["accept-encoding", "gzip"] in seen["headers"]
+        entry = httpx.get(proxy.url + "/_admin/requests", params={"vendor": "gomry"}).json()["requests"][0]
+        assert json.loads(entry["response_body"]) == seen

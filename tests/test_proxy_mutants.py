@@ -135,6 +135,14 @@ def anonymous_gomry(http: httpx.Client) -> None:
     http.get(f"{EVENTS}/evt_demo/attendees")
 
 
+def patch_then_get(http: httpx.Client) -> None:
+    attendee = create(http, "evt_demo", "tc_general").json()["data"][0]["id"]
+    path = f"{EVENTS}/evt_demo/attendees/{attendee}"
+    http.patch(path, headers=GOMRY_WRITE, json={"first_name": "Renamed"})
+    http.get(path, headers=GOMRY_WRITE)
+    http.get(f"{EVENTS}/evt_demo/attendees", headers=GOMRY_WRITE)
+
+
 def resend(http: httpx.Client) -> None:
     items = [{"email": "max@acme.example", "sourceId": "s1", "title": "a"}]
     http.put("/planhat/tickets", headers=PLANHAT_AUTH, json=items)
@@ -172,6 +180,7 @@ OBSERVED: dict[str, tuple[Scenario, str]] = {
     "gomry-idempotency-not-scoped": (same_key_other_org, "gomry.idempotency"),
     "gomry-tenant-leak": (other_org_event, "gomry.tenant_isolation"),
     "gomry-auth-bypass": (anonymous_gomry, "gomry.tenant_isolation"),
+    "gomry-patch-not-stored": (patch_then_get, "gomry.read_after_write"),
     "gomry-error-shape": (anonymous_gomry, "spec.response"),
     "talque-error-shape": (talque_refusal, "spec.response"),
     "planhat-error-shape": (anonymous_planhat, "spec.response"),
@@ -196,7 +205,7 @@ OBSERVED: dict[str, tuple[Scenario, str]] = {
 # What one proxy cannot see from traffic alone (docs/proxy.md says why for each).
 UNOBSERVED = {
     "gomry-capacity-race", "gomry-refusal-takes-seats", "gomry-list-skips-at-page-boundary",
-    "gomry-patch-not-stored", "talque-tenant-leak", "talque-webhook-tenant-leak", "talque-null-cursor-refused",
+    "talque-tenant-leak", "talque-webhook-tenant-leak", "talque-null-cursor-refused",
     "talque-auth-bypass", "talque-list-includes-new-tickets", "planhat-offset-off-by-one",
     "planhat-null-does-not-clear",
 }

@@ -9,7 +9,7 @@ from ...checks.rules.gomry import SEATS, _remaining, _same_response
 from ..exchange import Exchange
 from . import Bounded, Found, Observer, PassiveChecker, json_list, json_object
 
-RULES = ("gomry.capacity", "gomry.idempotency", "gomry.tenant_isolation")
+RULES = ("gomry.capacity", "gomry.idempotency", "gomry.read_after_write", "gomry.tenant_isolation")
 
 CREATE = "POST /events/{eventId}/attendees"
 REPLAY_WINDOW_S = 24 * 3600  # Gomry keeps a key's answer 24 h (docs/gomry.md)
@@ -23,6 +23,7 @@ class GomryObserver(Observer):
         self.first: Bounded[tuple[str, str], tuple[Any, float]] = Bounded()
         # API key -> the event ids of its organization, from a complete GET /events
         self.events: Bounded[str, frozenset[str]] = Bounded(10_000)
+        self.attendees: Bounded[str, dict[str, Any]] = Bounded()  # attendee id -> the newest answer showing it
 
     def judge(self, exchange: Exchange, body: Any, found: Found) -> None:
         label = exchange.label
@@ -37,6 +38,28 @@ class GomryObserver(Observer):
             self._refusal(exchange, body, found)
         if 200 <= exchange.status < 300 and "eventId" in exchange.path_params:
             self._tenant(exchange, api_key, found)
+        if 200 <= exchange.status < 300 and "/attendees" in label and exchange.method != "DELETE":
+            data = json_object(body).get("data", body) if isinstance(body, dict) else None
+            for attendee in map(json_object, data if isinstance(data, list) else [data]):
+                self._read_back(attendee, found)
+
+    def _read_back(self, attendee: dict[str, Any], found: Found) -> None:
+        """`gomry.read_after_write`: an attendee shown with the `updated_at` of an earlier answer shows what
+        that answer showed; an older `updated_at` is a stale read."""
+        ident, stamp = attendee.get("id"), attendee.get("updated_at")
+        if not isinstance(ident, str) or not isinstance(stamp, str):
+            return
+        before = self.attendees.get(ident)
+        if before is None or before["updated_at"] < stamp:  # ISO 8601 UTC with ms: ordered as text
+            self.attendees[ident] = attendee
+        elif before["updated_at"] > stamp:
+            found.append(("gomry.read_after_write", f"response.{ident}.updated_at",
+                          f"attendee {ident} reads stale: updated_at {stamp}, an earlier answer showed "
+                          f"{before['updated_at']}"))
+        elif attendee != before:
+            changed = sorted(k for k in {*attendee, *before} if attendee.get(k) != before.get(k))
+            found.append(("gomry.read_after_write", f"response.{ident}",
+                          f"attendee {ident} at updated_at {stamp} differs from an earlier answer: {changed}"))
 
     def _capacity(self, label: str, body: Any, found: Found) -> None:
         """`gomry.capacity`: every event and ticket class shown counts seats truly, never beyond a limit."""
