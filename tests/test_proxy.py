@@ -189,12 +189,13 @@ def test_bad_upstreams_are_refused_clearly(args: tuple[str, ...], message: str) 
 def test_strict_fails_on_a_violation_and_the_summary_names_it(ticketfakes_server: Fakes) -> None:
     with ServedProxy(*upstream_args(ticketfakes_server.url, ("planhat",)), "--strict") as proxy:
         assert httpx.get(proxy.url + "/planhat/tickets", params={"limit": "x"}, headers=PLANHAT_AUTH).status_code == 400
+        assert httpx.post(proxy.url + "/_admin/reset").status_code == 200  # clears the list, not what broke
         unproxied = httpx.get(proxy.url + "/gomry/api/v1/events", headers=GOMRY_WRITE)  # no --upstream for gomry
         assert unproxied.status_code == 502
         assert unproxied.json() == {"error": "No --upstream for gomry: this proxy does not serve it"}
     assert proxy.returncode == 1
     assert "1 exchange(s) forwarded, 1 violation(s)" in proxy.text
-    assert "spec.request: GET /planhat/tickets -> 400 [query.limit]" in proxy.text
+    assert "1  spec.request" in proxy.text
 
 
 def test_strict_passes_a_clean_run(ticketfakes_server: Fakes) -> None:

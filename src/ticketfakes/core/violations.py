@@ -42,12 +42,16 @@ class Violations:
     def __init__(self, capacity: int = 10_000) -> None:
         self._items: deque[Violation] = deque(maxlen=capacity)
         self._counts: Counter[str] = Counter()
+        # Since the server started, whatever was cleared meanwhile: the exit summary and `--strict` must
+        # not miss what broke before a test suite's reset.
+        self.lifetime: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     def add(self, violation: Violation) -> None:
         with self._lock:
             self._items.append(violation)
             self._counts[violation.rule] += 1
+            self.lifetime[violation.rule] += 1
 
     def clear(self) -> None:
         with self._lock:
@@ -73,6 +77,6 @@ class Violations:
         with self._lock:
             return dict(sorted(self._counts.items()))
 
-    def __len__(self) -> int:
+    def lifetime_counts(self) -> dict[str, int]:
         with self._lock:
-            return sum(self._counts.values())
+            return dict(sorted(self.lifetime.items()))

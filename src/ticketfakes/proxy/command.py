@@ -21,9 +21,10 @@ def _stop(signum: int, frame: Any) -> None:
 
 
 def summary(state: State, exchanges: int) -> str:
-    counts = state.violations.counts()
+    counts = state.violations.lifetime_counts()
     total = sum(counts.values())
     lines = [f"ticketfakes proxy: {exchanges} exchange(s) forwarded, {total} violation(s)"]
+    # the newest still listed (a reset clears the list, never the counts above)
     lines += [f"  {count:>6}  {rule}" for rule, count in counts.items()]
     for item in state.violations.query(limit=10):
         where = f" [{item.field}]" if item.field else ""
@@ -73,4 +74,4 @@ def command(args: argparse.Namespace) -> int:
     print(summary(state, app.exchanges), flush=True)
     if args.record:
         print(f"ticketfakes proxy: recorded {har.count if har else 0} exchange(s) in {args.record}", flush=True)
-    return 1 if args.strict and len(state.violations) else 0
+    return 1 if args.strict and state.violations.lifetime_counts() else 0
