@@ -162,15 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     forward.add_argument("--upstream", action="append", default=[], metavar="VENDOR=URL", required=True,
                          help="a vendor's base URL, e.g. gomry=https://www.gomry.com/api/v1 (repeat per vendor)")
-    forward.add_argument("--host", default="127.0.0.1")
-    forward.add_argument("--port", type=_port, default=8000, help="0 picks a free port")
+    forward.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    forward.add_argument("--port", type=_port, default=8000, help="port to listen on (8000); 0 picks a free port")
     forward.add_argument(
         "--record", default=None, metavar="FILE.har", help="write the traffic as HAR 1.2 (secrets masked)"
     )
     forward.add_argument("--strict", action="store_true", help="exit status 1 if anything broke")
     forward.add_argument("--timeout", type=_seconds, default=30.0, help="seconds to wait for upstream bytes (30): 504")
     forward.add_argument("--connect-timeout", type=_seconds, default=5.0, help="seconds to connect upstream (5): 504")
-    forward.add_argument("--log-level", default="warning")
+    forward.add_argument("--log-level", default="warning", help="uvicorn's log level (warning)")
     forward.set_defaults(func=proxy)
 
     fixtures = commands.add_parser("fixtures", help="fixture files").add_subparsers(
@@ -182,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read the talque tickets, Gomry events and attendees, Planhat companies and tickets a HAR "
         "recording of `ticketfakes proxy --record` saw, and write them as a fixture file.",
     )
-    from_har.add_argument("har", metavar="FILE.har")
+    from_har.add_argument("har", metavar="FILE.har", help="a recording of `ticketfakes proxy --record`")
     from_har.add_argument("-o", "--output", default=None, metavar="OUT.yaml", help="default: standard output")
     from_har.set_defaults(func=fixtures_from_har)
     return parser

@@ -297,8 +297,8 @@ def fixture_from_har(path: str | Path, base: str | Path | None = None) -> dict[s
     collector = Collector()
     for seen in read_har(path):
         collector.add(seen)
-    with Path(base or DEFAULT_FIXTURES).open(encoding="utf-8") as handle:
-        fixture = yaml.safe_load(handle) or {}
+    source = Path(base) if base else DEFAULT_FIXTURES  # a Path, or a packaged resource
+    fixture = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
     talque_fixture(fixture, collector)
     gomry_fixture(fixture, collector)
     planhat_fixture(fixture, collector)
