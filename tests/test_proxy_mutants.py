@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -229,17 +228,25 @@ def test_every_mutant_is_either_observed_or_documented_as_not() -> None:
     assert all(f"`{name}`" in docs for name in UNOBSERVED)
 
 
-@pytest.mark.parametrize("name", sorted(OBSERVED))
-def test_each_drift_shows_up_as_its_named_violation(name: str, events_readable_by_other: Path) -> None:
-    scenario, rule = OBSERVED[name]
+@pytest.fixture(scope="module")
+def mutant_proxy() -> Iterator[tuple[int, ServedProxy]]:
+    """One proxy for every mutant of a worker: each mutant is served in turn on the same upstream port."""
     port = closed_port()
-    with ThreadPoolExecutor(1) as pool:  # both start at once: the proxy does not need its upstream yet
-        starting = pool.submit(ServedMutant, name, ("--port", str(port), "--fixtures", str(events_readable_by_other)))
-        with ServedProxy(*upstream_args(f"http://127.0.0.1:{port}")) as proxy, starting.result() as upstream:
-            assert upstream.url == f"http://127.0.0.1:{port}"
-            with httpx.Client(base_url=proxy.url) as http:
-                scenario(http)
-            found = proxy.violations()
+    with ServedProxy(*upstream_args(f"http://127.0.0.1:{port}")) as served:
+        yield port, served
+
+
+@pytest.mark.parametrize("name", sorted(OBSERVED))
+def test_each_drift_shows_up_as_its_named_violation(name: str, events_readable_by_other: Path,
+                                                    mutant_proxy: tuple[int, ServedProxy]) -> None:
+    scenario, rule = OBSERVED[name]
+    port, proxy = mutant_proxy
+    with ServedMutant(name, ("--port", str(port), "--fixtures", str(events_readable_by_other))) as upstream:
+        assert upstream.url == f"http://127.0.0.1:{port}"
+        assert httpx.post(proxy.url + "/_admin/reset", timeout=10).status_code == 200  # a new upstream
+        with httpx.Client(base_url=proxy.url) as http:
+            scenario(http)
+        found = proxy.violations()
     assert rule in {v["rule"] for v in found}, (name, found)
 
 
