@@ -21,40 +21,23 @@ from .conftest import GOMRY_WRITE, PLANHAT_AUTH, TALQUE_AUTH
 from .proxy_support import ServedProxy, upstream_args
 
 SECRETS = ("demo-secret", "gk_demo_write", "ph_demo_token")
-NAME_VALUE = {"type": "object", "required": ["name", "value"],
-              "properties": {"name": {"type": "string"}, "value": {"type": "string"}}}
-# The fields HAR 1.2 requires (http://www.softwareishard.com/blog/har-12-spec/), as a JSON Schema.
-HAR_1_2 = {
-    "type": "object", "required": ["log"],
-    "properties": {"log": {
-        "type": "object", "required": ["version", "creator", "entries"],
-        "properties": {
-            "version": {"const": "1.2"},
-            "creator": {"type": "object", "required": ["name", "version"]},
-            "entries": {"type": "array", "items": {
-                "type": "object", "required": ["startedDateTime", "time", "request", "response", "cache", "timings"],
-                "properties": {
-                    "time": {"type": "number", "minimum": 0},
-                    "request": {"type": "object",
-                                "required": ["method", "url", "httpVersion", "cookies", "headers", "queryString",
-                                             "headersSize", "bodySize"],
-                                "properties": {"headers": {"type": "array", "items": NAME_VALUE},
-                                               "queryString": {"type": "array", "items": NAME_VALUE},
-                                               "cookies": {"type": "array"},
-                                               "postData": {"type": "object", "required": ["mimeType", "text"]}}},
-                    "response": {"type": "object",
-                                 "required": ["status", "statusText", "httpVersion", "cookies", "headers", "content",
-                                              "redirectURL", "headersSize", "bodySize"],
-                                 "properties": {"status": {"type": "integer"},
-                                                "headers": {"type": "array", "items": NAME_VALUE},
-                                                "content": {"type": "object", "required": ["size", "mimeType"]}}},
-                    "cache": {"type": "object"},
-                    "timings": {"type": "object", "required": ["send", "wait", "receive"],
-                                "properties": {k: {"type": "number", "minimum": -1} for k in
-                                               ("blocked", "dns", "connect", "send", "wait", "receive", "ssl")}},
-                }}},
-        }}},
-}
+HAR_SCHEMAS = Path(__file__).resolve().parent / "data" / "har-schema"
+
+
+def har_schema(name: str = "har.json") -> dict[str, Any]:
+    """har-schema's document `name` with its `$ref`s to the other documents inlined (they have no cycles)."""
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.endswith(".json#"):
+                return har_schema(ref.removesuffix("#"))
+            return {k: inline(v) for k, v in node.items() if k not in ("$id", "$schema")}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    return inline(json.loads((HAR_SCHEMAS / name).read_text(encoding="utf-8")))
 
 
 def record(upstream_url: str, har: Path, session: Any) -> list[httpx.Response]:
@@ -110,7 +93,13 @@ def test_the_recording_is_har_1_2_with_secrets_masked(ticketfakes: Fakes, tmp_pa
     answers = record(ticketfakes.url, har, writes_then_reads)
     text = har.read_text(encoding="utf-8")
     document = json.loads(text)
-    jsonschema_rs.validate(HAR_1_2, document)
+    validator = jsonschema_rs.Draft7Validator(har_schema(), validate_formats=True)
+    validator.validate(document)
+    broken = json.loads(text)
+    del broken["log"]["entries"][0]["timings"]
+    broken["log"]["entries"][1]["startedDateTime"] = "yesterday"
+    errors = [error.message for error in validator.iter_errors(broken)]
+    assert "\"timings\" is a required property" in errors and "\"yesterday\" is not a \"date-time\"" in errors
     entries = document["log"]["entries"]
     assert len(entries) == len(answers)
     for entry, answer in zip(entries, answers, strict=True):
