@@ -16,9 +16,15 @@ implementation of them.
                                under /gomry/api/v1, Planhat under /planhat, control plane under /_admin)
   ticketfakes check VENDOR     check an implementation (the embedded fakes, or --base-url URL) against
                                the vendor's contract: its OpenAPI spec and its business rules
+  ticketfakes proxy --upstream VENDOR=URL
+                               forward to a real implementation and check its traffic passively
+  ticketfakes fixtures from-har FILE.har
+                               turn a recorded session into a fixture file the fakes load
+
+The dashboard of a running server is at http://127.0.0.1:8000/_admin/ui.
 
 Run `ticketfakes COMMAND --help` for a command's options. Documentation: the docs/ folder of the
-project (README.md, docs/control-plane.md, docs/contract-checks.md).
+project (README.md, docs/control-plane.md, docs/contract-checks.md, docs/proxy.md).
 """
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -120,6 +126,28 @@ def check(args: argparse.Namespace) -> int:
     )
 
 
+def proxy(args: argparse.Namespace) -> int:
+    from .proxy.command import command
+
+    return command(args)
+
+
+def fixtures_from_har(args: argparse.Namespace) -> int:
+    from .har_fixtures import command
+
+    return command(args.har, args.output)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 3600 seconds, got {text}")
+    return value
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -200,6 +228,41 @@ def build_parser() -> argparse.ArgumentParser:
         "--only", action="append", default=None, metavar="NAME", help="only this rule, or `rules`/`fuzz`/`stateful`"
     )
     contract.set_defaults(func=check)
+
+    forward = commands.add_parser(
+        "proxy",
+        help="forward to real implementations and watch the traffic (docs/proxy.md)",
+        description="Serve the vendors' prefixes like `serve`, forward each request to that vendor's upstream "
+        "unchanged, and check both directions against the spec and the business rules passively. "
+        "GET /_admin/violations lists what broke; a summary is printed on exit.",
+    )
+    forward.add_argument("--upstream", action="append", default=[], metavar="VENDOR=URL", required=True,
+                         help="a vendor's base URL, e.g. gomry=https://www.gomry.com/api/v1 (repeat per vendor)")
+    forward.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    forward.add_argument("--port", type=_port, default=8000, help="port to listen on (8000); 0 picks a free port")
+    forward.add_argument(
+        "--record", default=None, metavar="FILE.har", help="write the traffic as HAR 1.2 (secrets masked)"
+    )
+    forward.add_argument("--strict", action="store_true", help="exit status 1 if anything broke")
+    forward.add_argument("--timeout", type=_seconds, default=30.0, help="seconds to wait for upstream bytes (30): 504")
+    forward.add_argument("--connect-timeout", type=_seconds, default=5.0, help="seconds to connect upstream (5): 504")
+    forward.add_argument(
+        "--log-level", default="warning", choices=LOG_LEVELS, type=str.lower, help="uvicorn's log level (warning)"
+    )
+    forward.set_defaults(func=proxy)
+
+    fixtures = commands.add_parser("fixtures", help="fixture files").add_subparsers(
+        dest="fixtures_command", required=True
+    )
+    from_har = fixtures.add_parser(
+        "from-har",
+        help="turn a recorded HAR file into a fixture file the fakes load (docs/proxy.md)",
+        description="Read the talque tickets, Gomry events and attendees, Planhat companies and tickets a HAR "
+        "recording of `ticketfakes proxy --record` saw, and write them as a fixture file.",
+    )
+    from_har.add_argument("har", metavar="FILE.har", help="a recording of `ticketfakes proxy --record`")
+    from_har.add_argument("-o", "--output", default=None, metavar="OUT.yaml", help="default: standard output")
+    from_har.set_defaults(func=fixtures_from_har)
     return parser
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from .core.problems import Problem
 from .resources import DEFAULT_FIXTURES
 
 _MISSING = object()
@@ -140,6 +141,29 @@ class Section:
         """An error for a rule the loader checks itself (e.g. a reference to an unknown id)."""
         node = self._mapping().get(key) if key and isinstance(self.node, yaml.MappingNode) else None
         return self._fail(message, node, key)
+
+
+def apply_records(backend: Any, section: Section | None) -> Any:
+    """A vendor section's optional `records:` (parts of the vendor's state dump, e.g. what
+    `ticketfakes fixtures from-har` writes: tickets, attendees) restored over the state its other keys
+    built; a bad record is a FixtureError naming it (docs/proxy.md)."""
+    if section is None or not isinstance(section.node, yaml.MappingNode) or not section.has("records"):
+        return backend
+    records = section.section("records")
+    if not isinstance(records.node, yaml.MappingNode):
+        raise records._fail("expected a mapping of state dump parts")
+    dump = backend.dump()
+    unknown = sorted(set(records.keys()) - set(dump))
+    if unknown:
+        raise records.fail(f"unknown state part {unknown[0]!r} (one of {', '.join(sorted(dump))})", unknown[0])
+    dump.update(_CONSTRUCTOR.construct_object(records.node, deep=True))
+
+    try:
+        backend.restore(dump)
+    except Problem as problem:
+        detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in problem.fields.items()) or problem.message
+        raise records._fail(f"{problem.message} ({detail})") from None
+    return backend
 
 
 def load_fixture_file(path: str | Path | None = None) -> Section:

@@ -43,15 +43,20 @@ class ServedProcess:
             args += ["--fixtures", str(fixtures)]
         if validate_responses:
             args.append("--validate-responses")
+        self._spawn(args, None, timeout)
+
+    def _spawn(self, args: list[str], cwd: str | Path | None, timeout: float) -> None:
+        """Starts `args` (a command that prints "ticketfakes serving on URL") and waits until it answers."""
         self.output: deque[str] = deque(maxlen=200)
         self.started_at = time.perf_counter()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+            args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
         )
         self.url = self._wait_for_url(timeout)
         self.startup_s = time.perf_counter() - self.started_at
-        threading.Thread(target=self._drain, daemon=True).start()
+        self.drain = threading.Thread(target=self._drain, daemon=True)
+        self.drain.start()
 
     def _wait_for_url(self, timeout: float) -> str:
         deadline = time.monotonic() + timeout

@@ -19,6 +19,7 @@ from .core.idempotency import IdempotencyStore
 from .core.journal import Journal
 from .core.problems import BadRequest
 from .core.ratelimit import RateLimiter
+from .core.violations import Violations
 from .fixture_cache import fresh_copy, parsed_dump
 from .fixtures import Section
 
@@ -72,6 +73,7 @@ class State:
         self.namespace = namespace
         self.clock = Clock()
         self.journal = Journal(int(os.environ.get("TICKETFAKES_JOURNAL_SIZE", "1000")))
+        self.violations = Violations()  # filled by `ticketfakes proxy` (docs/proxy.md)
         self.faults = Faults()
         self.rate_limits = RateLimiter(self.clock)
         self.idempotency = IdempotencyStore(self.clock)
@@ -108,6 +110,7 @@ class State:
             self.rate_limits.reset()
             self.idempotency.clear()
             self.journal.clear()
+            self.violations.clear()
         else:
             self.idempotency.clear(f"{vendor}:")
         return list(vendors)

@@ -239,6 +239,24 @@ class ResponseValidator:
             self.by_status[str(status)] = _compile(schema) if schema is not None else None
 
     def problems(self, status: int, body: Any) -> list[str]:
+        undocumented, validator = self._lookup(status)
+        if undocumented:
+            return [undocumented]
+        if validator is None or body is NO_BODY:
+            return []
+        return [f"{field}: {'; '.join(msgs)}" for field, msgs in schema_errors(validator, body).items()]
+
+    def fields(self, status: int, body: Any, base: str = "response") -> Fields:
+        """The answer's violations keyed by field under `base`; an undocumented status under `status`."""
+        undocumented, validator = self._lookup(status)
+        if undocumented:
+            return {"status": [undocumented]}
+        if validator is None or body is NO_BODY:
+            return {}
+        return schema_errors(validator, body, base)
+
+    def _lookup(self, status: int) -> tuple[str, Any]:
+        """(why the status is not documented or "", the body validator of the status or None)."""
         key = str(status)
         if key not in self.by_status:
             key = f"{key[0]}XX"
@@ -246,9 +264,6 @@ class ResponseValidator:
             key = "default"
         if key not in self.by_status:
             if status in FRAMING_STATUSES:
-                return []
-            return [f"status {status} is not documented for {self.operation.operation_id}"]
-        validator = self.by_status[key]
-        if validator is None or body is NO_BODY:
-            return []
-        return [f"{field}: {'; '.join(msgs)}" for field, msgs in schema_errors(validator, body).items()]
+                return "", None
+            return f"status {status} is not documented for {self.operation.operation_id}", None
+        return "", self.by_status[key]

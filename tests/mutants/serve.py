@@ -9,12 +9,7 @@ Run it from the repository root (the `tests` package must be importable).
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
-import threading
-import time
-from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -52,15 +47,7 @@ class ServedMutant(ServedProcess):
     wait (the "ticketfakes serving on URL" line, then a ready probe), output drain and stop."""
 
     def __init__(self, name: str, extra_args: tuple[str, ...] = (), timeout: float = 30.0) -> None:
-        args = [sys.executable, "-m", "tests.mutants.serve", name, "--port", "0", *extra_args]
-        self.output: deque[str] = deque(maxlen=200)
-        self.started_at = time.perf_counter()
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, env=env)
-        self.url = self._wait_for_url(timeout)
-        self.startup_s = time.perf_counter() - self.started_at
-        threading.Thread(target=self._drain, daemon=True).start()
+        self._spawn([sys.executable, "-m", "tests.mutants.serve", name, "--port", "0", *extra_args], ROOT, timeout)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,15 @@ def vendor(state: State) -> Vendor:
         state.journal.clear()
         return json_response({"cleared": True})
 
+    def list_violations(call: Call) -> Response:
+        query = call.query
+        found = state.violations.query(query.get("rule"), query.get("vendor"), query.get("limit", 1000))
+        return json_response({"violations": [item.as_dict() for item in found], "counts": state.violations.counts()})
+
+    def clear_violations(call: Call) -> Response:
+        state.violations.clear()
+        return json_response({"cleared": True})
+
     def gomry_outbox(call: Call) -> Response:
         return json_response({"messages": state.backend("gomry").outbox()})
 
@@ -130,6 +139,8 @@ def vendor(state: State) -> Vendor:
             # Reading the journal is not journaled: each listing would nest the ones before it.
             Endpoint("GET", "/requests", list_requests, journaled=False),
             Endpoint("DELETE", "/requests", clear_requests),
+            Endpoint("GET", "/violations", list_violations, journaled=False),
+            Endpoint("DELETE", "/violations", clear_violations),
             Endpoint("GET", "/gomry/outbox", gomry_outbox),
             Endpoint("GET", "/talque/orgs/{orgId}/profiles", talque_profiles),
             Endpoint("POST", "/talque/orgs/{orgId}/tickets/{orgTicketId}/check-ins", talque_check_in),

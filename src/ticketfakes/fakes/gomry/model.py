@@ -16,7 +16,7 @@ from ...core.ids import new_id
 from ...core.pagination import PageWindow
 from ...core.problems import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from ...core.timestamps import iso_ms, parse_iso
-from ...fixtures import Section
+from ...fixtures import Section, apply_records
 from .snapshot import state_from_dump
 from .state import (
     HOLDS_SEAT,
@@ -63,7 +63,7 @@ class GomryBackend:
         backend = cls(clock)
         if section is not None:
             backend._s = load_fixture(section)
-        return backend
+        return apply_records(backend, section)
 
     # -- programmatic set-up (tests and seeding; fixtures use the same calls) -------------------------
     def add_org(self, org_id: str, name: str | None = None) -> None:

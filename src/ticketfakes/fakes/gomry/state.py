@@ -317,7 +317,7 @@ def load_fixture(section: Section) -> GomryState:
     empty = isinstance(section.node, yaml.ScalarNode) and section.node.tag.endswith(":null")
     if empty or not section.keys():
         return state  # `gomry:` left empty, or `gomry: {}`
-    section.only("orgs")
+    section.only("orgs", "records")
     for org_sec in section.list("orgs", []):
         org_sec.only("id", "name", "api_keys", "events")
         org_id = org_sec.str("id")

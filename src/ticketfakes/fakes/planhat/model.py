@@ -17,7 +17,7 @@ from typing import Any
 from ...core.clock import Clock
 from ...core.problems import BadRequest, NotFound, Unauthorized
 from ...core.timestamps import iso_ms
-from ...fixtures import Section
+from ...fixtures import Section, apply_records
 from .records import (
     EMAIL,
     Company,
@@ -84,7 +84,7 @@ class PlanhatBackend:
     def from_fixture(cls, section: Section | None, clock: Clock) -> PlanhatBackend:
         """The `planhat` part of a fixture file (None or empty: no tokens, companies or tickets)."""
         tokens, companies, users = parse_fixture(section)
-        return cls(clock, tokens, companies, users)
+        return apply_records(cls(clock, tokens, companies, users), section)
 
     def _install(
         self, tokens: list[str], companies: list[Company], users: list[EndUser], tickets: list[Ticket]

@@ -21,7 +21,7 @@ def parse_fixture(section: Section | None) -> tuple[list[str], list[Company], li
         return [], [], []  # `planhat:` left empty
     if not section.keys():
         return [], [], []
-    section.only("tokens", "companies", "endusers")
+    section.only("tokens", "companies", "endusers", "records")
     tokens = section.str_list("tokens", [])
     companies: dict[str, Company] = {}
     external: set[str] = set()

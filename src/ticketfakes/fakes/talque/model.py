@@ -19,7 +19,7 @@ from ...core.ids import new_id
 from ...core.jsonbytes import dumps
 from ...core.pagination import CursorCodec
 from ...core.problems import BadRequest, Forbidden, NotFound
-from ...fixtures import Section
+from ...fixtures import Section, apply_records
 from .mapping import (
     Client,
     Derived,
@@ -61,7 +61,7 @@ class TalqueBackend:
     @classmethod
     def from_fixture(cls, section: Section | None, clock: Clock) -> TalqueBackend:
         """Raises FixtureError naming the bad key."""
-        return cls(clock, state_from_fixture(section))
+        return apply_records(cls(clock, state_from_fixture(section)), section)
 
     def reset(self, section: Section | None) -> None:
         """Replaces the whole state by a fixture's (raises FixtureError and keeps the old state)."""

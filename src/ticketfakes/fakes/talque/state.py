@@ -234,7 +234,7 @@ def state_from_fixture(section: Section | None) -> TalqueState:
     """Raises FixtureError naming the bad key."""
     if section is None or not section.keys():
         return TalqueState([], [])
-    section.only("clients", "orgs")
+    section.only("clients", "orgs", "records")
     orgs: list[Org] = []
     for sec in section.list("orgs", []):
         sec.only("id", "name", "default_course", "ticket_types", "sessions", "vendors")
