@@ -201,3 +201,35 @@ def test_state_tables_stay_drawable(page: Any, http: httpx.Client, ticketfakes: 
     page.get_by_label("Search id or e-mail").fill("s500")
     tickets.locator("caption", has_text="Tickets (1 of 501)").wait_for()
     assert tickets.locator("tbody tr").count() == 1
+
+
+def test_a_namespace_has_its_own_dashboard(page: Any, http: httpx.Client, ticketfakes: Fakes) -> None:
+    """`/ns/{name}/_admin/ui` shows that namespace's journal and state only, and its reset resets only it."""
+    root = ticketfakes.server_url
+    body = {"ticket_class_id": "tc_small", "contact": {"email": "ns@example.com"}}
+    with httpx.Client(base_url=root, timeout=30) as server:
+        assert server.put("/_admin/namespaces/ui-w1").status_code in (200, 201)
+        try:
+            assert server.post("/ns/ui-w1" + ATTENDEES, headers=GOMRY_WRITE, json=body).status_code == 201
+            assert server.post("/ns/ui-w1" + ATTENDEES, headers=GOMRY_READ, json=body).status_code == 403
+            assert server.post(ATTENDEES, headers=GOMRY_WRITE, json=body).status_code == 201  # in `default`
+            page.goto(f"{root}/ns/ui-w1/_admin/ui")
+            rows = page.locator("#requests tbody tr")
+            rows.filter(has_text="403").wait_for()
+            assert rows.count() == 2  # the namespace's two requests, not default's
+            assert "/gomry/api/v1/events/evt_small/attendees" in rows.nth(0).text_content()
+            rows.nth(0).click()
+            assert page.locator("#rule-name").text_content() == "gomry.insufficient_scope"
+            page.keyboard.press("Escape")
+
+            page.get_by_role("tab", name="State").click()
+            page.locator("#s-vendor").select_option("gomry")
+            page.locator("table.state", has_text="Attendees").locator("caption", has_text="Attendees (1)").wait_for()
+
+            page.get_by_role("tab", name="Controls").click()
+            page.get_by_role("button", name="Reset").click()
+            page.locator("#status", has_text="reset done").wait_for()
+            assert server.get("/ns/ui-w1/_admin/state/gomry").json()["attendees"] == []
+            assert len(server.get("/_admin/state/gomry").json()["attendees"]) == 1  # default untouched
+        finally:
+            server.delete("/_admin/namespaces/ui-w1")

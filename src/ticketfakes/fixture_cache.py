@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,13 @@ from .fixtures import DEFAULT_FIXTURES, FixtureError, load_fixture_file
 
 MAX_FILES = 32  # distinct fixture files remembered; more are parsed each time they are loaded
 
-_cache: dict[Path, tuple[tuple[int, int, int], bytes]] = {}
+_cache: dict[Path | Traversable, tuple[tuple[int, int, int], bytes]] = {}
 _lock = threading.Lock()
 
 
-def _stamp(file: Path) -> tuple[int, int, int]:
+def _stamp(file: Path | Traversable) -> tuple[int, int, int]:
+    if not isinstance(file, Path):  # the packaged default read from a zipped install: it never changes
+        return 0, 0, 0
     try:
         info = os.stat(file)
     except (OSError, ValueError) as exc:  # ValueError: a path no file can have (a NUL byte)
@@ -32,7 +35,7 @@ def _stamp(file: Path) -> tuple[int, int, int]:
     return info.st_mtime_ns, info.st_size, info.st_ino
 
 
-def _parse(file: Path) -> bytes:
+def _parse(file: Path | Traversable) -> bytes:
     from .state import VENDORS, backend_class  # state.py imports this module
 
     root = load_fixture_file(file)
@@ -45,7 +48,7 @@ def _parse(file: Path) -> bytes:
 
 def parsed_dump(fixtures: str | Path | None) -> bytes:
     """The state a fixture file describes, as a serialised state dump (FixtureError names the bad key)."""
-    file = Path(fixtures) if fixtures else DEFAULT_FIXTURES
+    file: Path | Traversable = Path(fixtures) if fixtures else DEFAULT_FIXTURES
     stamp = _stamp(file)
     with _lock:
         cached = _cache.get(file)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from importlib.resources.abc import Traversable
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -166,9 +167,9 @@ def apply_records(backend: Any, section: Section | None) -> Any:
     return backend
 
 
-def load_fixture_file(path: str | Path | None = None) -> Section:
+def load_fixture_file(path: str | Path | Traversable | None = None) -> Section:
     """Parse a fixture file into its root `Section`; syntax errors name the line too."""
-    file: Path | Traversable = Path(path) if path else DEFAULT_FIXTURES
+    file: Path | Traversable = Path(path) if isinstance(path, str | PathLike) else (path or DEFAULT_FIXTURES)
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
