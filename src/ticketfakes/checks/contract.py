@@ -18,11 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .reproduce import Files, default_files
 from .target import IN_PROCESS_ROOT, Recorder, Target, http_client, in_process_client
 from .vendors import CREDENTIAL_HEADERS, FIXTURE_SECRETS, SECRET_PARAMS, VENDORS, CheckVendor, resolve_headers
 
 if TYPE_CHECKING:
     from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+    from .coverage import Coverage
+    from .target import Recorded
 
 ID_PREFIX = "ticketfakes-check-"
 
@@ -59,6 +63,11 @@ class Created:
     id: str
     where: str
     removed: bool = False
+
+    @property
+    def chosen(self) -> bool:
+        """The checker chose this id (prefixed); otherwise the target assigned it (e.g. Gomry's tkt_...)."""
+        return self.id.startswith(ID_PREFIX)
 
 
 class Ledger:
@@ -124,6 +133,7 @@ class Contract:
         ledger: Ledger | None = None,
         client: httpx.Client | None = None,
         timeout: float = 30.0,
+        files: Files | None = None,
     ) -> None:
         if vendor not in VENDORS:
             raise ValueError(f"unknown vendor {vendor!r}; choose one of {', '.join(VENDORS)}")
@@ -137,6 +147,7 @@ class Contract:
         self.ids = ids or Ids(run_id or new_run_id())
         self.ledger = ledger or Ledger()
         self.recorder = Recorder()
+        self.files = files or default_files()  # where reproductions put long bodies
         self.in_process = app is not None or base_url is None
         self._owns_client = client is None
         if self.in_process:
@@ -151,8 +162,9 @@ class Contract:
             self.app = None
             self.client = client or http_client(timeout)
             root = base_url.rstrip("/")
-        self.target = Target(self.client, root, self.headers, self.recorder)
+        self.target = Target(self.client, root, self.headers, self.recorder, self._observe_rule)
         self._schema: OpenApiSchema | None = None
+        self._coverage: Coverage | None = None
 
     # -- what to hide in reports ------------------------------------------------------------------
     @property
@@ -166,6 +178,12 @@ class Contract:
                 hidden.extend([value, token])
         return hidden
 
+    def reproduce(self, entries: list[Recorded]) -> list[str]:
+        """The curl commands that repeat `entries`, the last `MAX_REPRO_LINES` (files beside the report)."""
+        from .report import trim
+
+        return trim([entry.as_curl(self.secrets, self.files) for entry in entries])
+
     # -- the other tenant -------------------------------------------------------------------------
     def other_target(self, headers: Mapping[str, str]) -> Target:
         return self.target.with_headers(headers)
@@ -178,6 +196,20 @@ class Contract:
             return int(self.params[name])
         except ValueError:
             raise ValueError(f"--param {name} must be an integer, got {self.params[name]!r}") from None
+
+    # -- coverage accounting ------------------------------------------------------------------------
+    @property
+    def coverage(self) -> Coverage:
+        """What this contract sent per operation and what the target accepted (see coverage.py)."""
+        if self._coverage is None:
+            from .coverage import Coverage
+            from .phases import operations
+
+            self._coverage = Coverage([operation.label for operation in operations(self)])
+        return self._coverage
+
+    def _observe_rule(self, method: str, path: str, status: int | None) -> None:
+        self.coverage.rule(method, path, status)
 
     # -- schemathesis ------------------------------------------------------------------------------
     @property
