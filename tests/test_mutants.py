@@ -35,7 +35,7 @@ DEFAULT_RUN = ("gomry-capacity-off-by-one", "gomry-auth-bypass", "talque-unchang
                "talque-list-skips-at-page-boundary", "planhat-resend-duplicates", "planhat-error-shape")
 # Served by `python -m tests.mutants.serve` and checked over HTTP.
 OVER_HTTP = ("gomry-idempotency-not-scoped", "talque-upsert-duplicates", "talque-null-cursor-refused",
-             "planhat-offset-off-by-one")
+             "planhat-offset-off-by-one", "gomry-404-everything", "gomry-404-past-the-events")
 CLI_MUTANT = "gomry-capacity-off-by-one"
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "contract-checks.md"
 

@@ -109,7 +109,8 @@ def command(
 
         write_html(report, report_html)
         print(f"HTML report written to {report_html}", file=stream)
-    misconfigured = [result for result in report.results if result.kind == "preflight" and not result.ok]
+    misconfigured = [result for result in report.results
+                     if not result.ok and (result.kind == "preflight" or "setup" in result.failed_checks)]
     for result in misconfigured:  # the one line that says what to fix
         print(f"ticketfakes check: {result.vendor}: {result.message}", file=sys.stderr)
     if misconfigured:

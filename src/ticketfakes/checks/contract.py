@@ -87,6 +87,13 @@ class Ledger:
             if item is not None:
                 item.removed = True
 
+    def reset(self, vendor: str) -> None:
+        """The vendor's fake was reset to its fixture: nothing this run created there is left."""
+        with self._lock:
+            for item in self._items.values():
+                if item.vendor == vendor:
+                    item.removed = True
+
     def has(self, vendor: str, kind: str, item_id: str) -> bool:
         with self._lock:
             return (vendor, kind, item_id) in self._items
@@ -209,7 +216,8 @@ class Contract:
         return self._coverage
 
     def _observe_rule(self, method: str, path: str, status: int | None) -> None:
-        self.coverage.rule(method, path, status)
+        sent = self.recorder.snapshot()[-1:]
+        self.coverage.rule(method, path, status, sent[0] if sent else None)
 
     # -- schemathesis ------------------------------------------------------------------------------
     @property
@@ -242,6 +250,7 @@ class Contract:
         if state is None:
             return False
         state.reset(self.vendor.fake)
+        self.ledger.reset(self.vendor.fake)  # what the run created there is gone with the reset
         return True
 
     def close(self) -> None:

@@ -74,12 +74,13 @@ def _coverage(results: list[CheckResult]) -> list[str]:
     if not rows:
         return []
     parts = ["<table><tr><th>operation</th><th>sent</th><th>valid accepted</th><th>invalid rejected</th>"
-             "<th>rules accepted</th><th>unsendable</th><th></th></tr>"]
+             "<th>stateful accepted</th><th>own accepted</th><th>unsendable</th><th></th></tr>"]
     for row in rows:
         flag = '<span class="failed">nothing reached the rules</span>' if not row.reached else ""
         parts.append(
             f'<tr><td>{_e(row.label)}</td><td class="n">{row.sent}</td><td class="n">{row.accepted}/{row.positive}</td>'
-            f'<td class="n">{row.rejected}/{row.negative}</td><td class="n">{row.rule_accepted}/{row.rule}</td>'
+            f'<td class="n">{row.rejected}/{row.negative}</td><td class="n">{row.stateful_accepted}/{row.stateful}</td>'
+            f'<td class="n">{row.rule_accepted}/{row.rule}</td>'
             f'<td class="n">{row.unsendable}</td><td>{flag}</td></tr>'
         )
     parts.append("</table>")

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from schemathesis.core.transport import Response
 
 MiB = 1024 * 1024
-# Request body limits (docs/gomry.md, docs/planhat.md, docs/talque.md): 16 MiB on Planhat's bulk PUT.
+# Request body limits (docs/serving.md): 1 MiB, 16 MiB on Planhat's bulk PUT.
 BODY_LIMIT = MiB
 PLANHAT_BULK_LIMIT = 16 * MiB
 

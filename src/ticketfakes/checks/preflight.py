@@ -62,7 +62,7 @@ def _root_example(contract: Contract) -> str:
 
 def _cause(contract: Contract, probe: Probe, response: httpx.Response) -> str:
     status = response.status_code
-    shown = f"{probe.method} {response.request.url.path}"
+    shown = f"{probe.method} {probe.path(contract)}"
     credential = " and ".join(f"--header {name}" for name in contract.vendor.headers)
     if status == 401 or (status == 403 and probe.param is None):
         return f"{shown} answered {status}: check {credential} (the credential the target expects)"
@@ -92,7 +92,7 @@ def probe(contract: Contract) -> None:
         except ValueError:
             kind = response.headers.get("content-type", "no content type")
             raise PreflightFailed(
-                f"{item.method} {response.request.url.path} answered {response.status_code} with {kind}, not JSON: "
+                f"{item.method} {item.path(contract)} answered {response.status_code} with {kind}, not JSON: "
                 f"is --base-url the API root, e.g. {_root_example(contract)}?"
             ) from None
 

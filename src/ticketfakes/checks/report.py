@@ -180,13 +180,13 @@ def coverage_lines(results: list[CheckResult]) -> list[str]:
         return []
     width = max(len(row.label) for row in rows)
     lines = [f"  {'operation':<{width}}  {'sent':>5}  {'valid accepted':>14}  {'invalid rejected':>16}  "
-             f"{'rules accepted':>14}  {'unsendable':>10}"]
+             f"{'stateful accepted':>17}  {'own accepted':>12}  {'unsendable':>10}"]
     for row in rows:
         flag = "  <- nothing reached the rules" if not row.reached else ""
         lines.append(
             f"  {row.label:<{width}}  {row.sent:>5}  {f'{row.accepted}/{row.positive}':>14}  "
-            f"{f'{row.rejected}/{row.negative}':>16}  {f'{row.rule_accepted}/{row.rule}':>14}  "
-            f"{row.unsendable:>10}{flag}"
+            f"{f'{row.rejected}/{row.negative}':>16}  {f'{row.stateful_accepted}/{row.stateful}':>17}  "
+            f"{f'{row.rule_accepted}/{row.rule}':>12}  {row.unsendable:>10}{flag}"
         )
     return lines
 

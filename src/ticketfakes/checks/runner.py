@@ -17,7 +17,7 @@ from .coverage import verdict as coverage_verdict
 from .preflight import preflight
 from .report import CheckResult, Report
 from .reproduce import Files
-from .rules import Rule, RuleSkipped, RuleViolation, rules_for
+from .rules import Rule, RuleSkipped, RuleViolation, SetupError, rules_for
 from .rules.gomry import cleanup as gomry_cleanup
 from .rules.planhat import cleanup as planhat_cleanup
 from .target import IN_PROCESS_ROOT, Recorded, http_client, in_process_client
@@ -49,6 +49,8 @@ def run_rule(contract: Contract, rule: Rule) -> CheckResult:
             result.message = note
     except RuleSkipped as exc:
         result.status, result.message = "skipped", str(exc)
+    except SetupError as exc:  # the parameters, not the contract: say which --param to set
+        result.status, result.message, result.failed_checks = "error", str(exc), ["setup"]
     except RuleViolation as exc:
         result.status, result.message = "failed", exc.message
         result.failed_checks = [exc.rule]
@@ -102,7 +104,7 @@ def check_contract(
     if stateful and (wanted is None or "stateful" in wanted):
         done([phases.stateful(contract, max_examples, contract.seed)])
         cleanup(contract)
-    done([coverage_verdict(contract.name, contract.coverage)])
+    done([coverage_verdict(contract)])
     return results
 
 

@@ -69,10 +69,12 @@ def _namespaced(contract: Contract, value: Any) -> Any:
     return contract.ids.prefixed(value) if isinstance(value, str) and value else value
 
 
-def _ours(contract: Contract, vendor: str, kind: str, value: str, where: str | None = None) -> str | None:
-    """For most generated ids (`_pinned`), one this run created and has not deleted (in `where`), so that
-    reads, updates and deletes reach a real record and not only the 404 of an invented id."""
-    if not _pinned(value):
+def _ours(contract: Contract, case: Case, kind: str, value: str, where: str | None = None) -> str | None:
+    """For most generated ids (`_pinned`, and every one until a case of the operation was accepted), one
+    this run created and has not deleted (in `where`), so that reads, updates and deletes reach a real
+    record and not only the 404 of an invented id."""
+    vendor = contract.vendor.fake
+    if not _pinned(value) and contract.coverage.accepted(case.operation.label):
         return None
     live = [item.id for item in contract.ledger.live(vendor, kind) if where is None or item.where == where]
     return live[zlib.crc32(value.encode("utf-8", "surrogatepass")) % len(live)] if live else None
@@ -148,7 +150,7 @@ def _gomry(contract: Contract, case: Case, body: Any) -> Any:
         params["eventId"] = event = _namespaced(contract, event)  # writes go to the configured events only
     attendee = params.get("attendeeId")
     if isinstance(attendee, str) and not contract.ledger.has("gomry", "attendee", attendee):
-        mine = _ours(contract, "gomry", "attendee", attendee, f"event {event}")
+        mine = _ours(contract, case, "attendee", attendee, f"event {event}")
         if mine is not None:
             params["attendeeId"] = mine
         elif case.method.upper() != "GET":
@@ -184,7 +186,7 @@ def _planhat_item(contract: Contract, item: Any) -> Any:
 def _planhat(contract: Contract, case: Case, body: Any) -> Any:
     ticket_id = case.path_parameters.get("id")
     if isinstance(ticket_id, str) and not contract.ledger.has("planhat", "ticket", ticket_id):
-        mine = _ours(contract, "planhat", "ticket", ticket_id)
+        mine = _ours(contract, case, "ticket", ticket_id)
         case.path_parameters["id"] = mine if mine is not None else _namespaced(contract, ticket_id)
     if isinstance(body, list):
         return [_planhat_item(contract, item) for item in body]

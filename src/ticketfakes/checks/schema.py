@@ -19,6 +19,7 @@ import hypothesis
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.transport import Response
+from schemathesis.generation.meta import TestPhase
 
 from ..specs import load_document
 from . import response_checks  # noqa: F401  (registers the ticketfakes checks with schemathesis)
@@ -176,7 +177,10 @@ def send(contract: Contract, case: Case, *, prepared: bool = False) -> Response:
     if not prepared:  # a retry is the checks' own request, not a generated case
         meta = getattr(case, "meta", None)
         positive = meta is None or not meta.generation.mode.is_negative
-        contract.coverage.case(case.operation.label, positive, response.status_code)
+        stateful = meta is not None and meta.phase.name == TestPhase.STATEFUL
+        sent = contract.recorder.snapshot()[-1:]
+        contract.coverage.case(case.operation.label, positive, response.status_code, sent[0] if sent else None,
+                               stateful=stateful)
     return response
 
 
