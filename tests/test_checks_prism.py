@@ -90,7 +90,9 @@ def test_prism_passes_preflight_and_fails_exactly_the_stateful_rules(prism: tupl
             assert all(len(line) <= 1100 and line.isprintable() for line in command.splitlines()), command
 
 
-def test_the_cli_against_prism_exits_1_and_prints_readable_reproductions(prism: tuple[str, str], tmp_path: Path) -> None:
+def test_the_cli_against_prism_exits_1_and_prints_readable_reproductions(
+    prism: tuple[str, str], tmp_path: Path
+) -> None:
     vendor, url = prism
     html = tmp_path / "prism.html"
     argv = ["check", vendor, "--base-url", url, "--only", "rules", "--seed", str(SEED), "--report-html", str(html)]
