@@ -89,7 +89,7 @@ class Report:
                 lines.append(f"    {result.description}")
             if result.failed_checks:
                 lines.append(f"    failed checks: {', '.join(result.failed_checks)}")
-            lines.extend("    " + line for line in result.message.strip().splitlines())
+            lines.extend("    " + _screen(line) for line in result.message.strip().splitlines())
             if result.reproduction:
                 lines.append("  Reproduce (in order):")
                 lines.extend("    " + line for entry in result.reproduction for line in entry.splitlines())
@@ -163,6 +163,14 @@ class Report:
         ET.indent(tree)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+MAX_LINE = 300  # characters of a message line on the terminal (JUnit and HTML keep it whole)
+
+
+def _screen(line: str) -> str:
+    line = line if line.isprintable() else ascii(line)[1:-1]
+    return line if len(line) <= MAX_LINE else f"{line[:MAX_LINE]} ... ({len(line) - MAX_LINE} more characters)"
 
 
 MARKS = {"passed": "ok  ", "failed": "FAIL", "error": "ERR ", "skipped": "skip"}
