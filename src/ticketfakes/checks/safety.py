@@ -166,14 +166,15 @@ def _gomry(contract: Contract, case: Case, body: Any) -> Any:
     return body
 
 
-def _planhat_item(contract: Contract, item: Any) -> Any:
+def _planhat_item(contract: Contract, case: Case, item: Any) -> Any:
     if not isinstance(item, dict):
         return item
     if isinstance(item.get("sourceId"), str):
         item["sourceId"] = _namespaced(contract, item["sourceId"])
     known = item.get("_id")
     if isinstance(known, str) and not contract.ledger.has("planhat", "ticket", known):
-        item["_id"] = _namespaced(contract, known)
+        mine = _ours(contract, case, "ticket", known)
+        item["_id"] = mine if mine is not None else _namespaced(contract, known)
     email = item.get("email")
     if isinstance(email, str) and email.strip() and not email.startswith(ID_PREFIX):
         item["email"] = contract.ids.email(email)
@@ -189,8 +190,8 @@ def _planhat(contract: Contract, case: Case, body: Any) -> Any:
         mine = _ours(contract, case, "ticket", ticket_id)
         case.path_parameters["id"] = mine if mine is not None else _namespaced(contract, ticket_id)
     if isinstance(body, list):
-        return [_planhat_item(contract, item) for item in body]
-    return _planhat_item(contract, body)
+        return [_planhat_item(contract, case, item) for item in body]
+    return _planhat_item(contract, case, body)
 
 
 _PREPARE = {
