@@ -35,7 +35,7 @@ DEFAULT_RUN = ("gomry-capacity-off-by-one", "gomry-auth-bypass", "talque-unchang
                "talque-list-skips-at-page-boundary", "planhat-resend-duplicates", "planhat-error-shape")
 # Served by `python -m tests.mutants.serve` and checked over HTTP.
 OVER_HTTP = ("gomry-idempotency-not-scoped", "talque-upsert-duplicates", "talque-null-cursor-refused",
-             "planhat-offset-off-by-one")
+             "planhat-offset-off-by-one", "gomry-404-everything", "gomry-404-past-the-events")
 CLI_MUTANT = "gomry-capacity-off-by-one"
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "contract-checks.md"
 
@@ -149,7 +149,7 @@ def test_the_cli_fails_on_a_served_mutant_and_names_the_rule() -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert "=== FAILED: gomry / gomry.capacity" in done.stdout, done.stdout
     assert "Reproduce (in order):" in done.stdout
-    assert re.search(r"curl -sS -X POST http://127\.0\.0\.1:\d+/gomry/api/v1/events/evt_small/attendees .*# -> 201",
+    assert re.search(r"curl -sS -X POST http://127\.0\.0\.1:\d+/gomry/api/v1/events/evt_small/attendees [^#]*# -> 201",
                      done.stdout), done.stdout
 
 

@@ -121,6 +121,7 @@ def check(args: argparse.Namespace) -> int:
         max_examples=args.max_examples,
         seed=args.seed,
         junit=args.junit,
+        report_html=args.report_html,
         stateful=args.stateful,
         select=args.only,
     )
@@ -220,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     contract.add_argument("--max-examples", type=int, default=25, help="examples per operation and mode (default: 25)")
     contract.add_argument("--seed", type=int, default=None, help="repeat a run (the summary prints its seed)")
     contract.add_argument("--junit", default=None, metavar="FILE", help="write JUnit XML for CI systems")
+    contract.add_argument("--report-html", default=None, metavar="FILE", help="write a self-contained HTML report")
     contract.add_argument(
         "--stateful", action=argparse.BooleanOptionalAction, default=True,
         help="run the OpenAPI-links scenarios (default: on)",

@@ -30,7 +30,7 @@ from ticketfakes import routing
 from ticketfakes.core.idempotency import IdempotencyStore, StoredResponse
 from ticketfakes.core.ids import new_id
 from ticketfakes.core.pagination import PageWindow
-from ticketfakes.core.problems import Conflict, NotFound, Problem
+from ticketfakes.core.problems import Conflict, NotFound, Problem, Unauthorized
 from ticketfakes.fakes.gomry import model as gomry_model
 from ticketfakes.fakes.gomry import routes as gomry_routes
 from ticketfakes.fakes.gomry.model import GomryBackend, capacity_conflict
@@ -278,6 +278,49 @@ def gomry_patch_not_stored(mp: pytest.MonkeyPatch) -> None:
         return answer
 
     mp.setattr(GomryBackend, "update_attendee", forgetful)
+
+
+# -- false greens: a target that refuses everything must fail the run, whatever was selected --------
+
+
+@mutant("gomry-404-everything", "gomry", ("preflight",),
+        "every request is a 404, as from a server whose API root is elsewhere (the wrong --base-url)",
+        select=("fuzz",))
+def gomry_404_everything(mp: pytest.MonkeyPatch) -> None:
+    def nowhere(self: GomryBackend, api_key: str | None) -> Any:
+        raise NotFound("Not Found")
+
+    mp.setattr(GomryBackend, "authenticate", nowhere)
+
+
+@mutant("gomry-401-everything", "gomry", ("preflight",),
+        "every request is a 401, as for a wrong credential (--header X-API-KEY=wrong)", select=("stateful",))
+def gomry_401_everything(mp: pytest.MonkeyPatch) -> None:
+    def refused(self: GomryBackend, api_key: str | None) -> Any:
+        raise Unauthorized("Invalid or revoked API key")
+
+    mp.setattr(GomryBackend, "authenticate", refused)
+
+
+@mutant("gomry-404-past-the-events", "gomry", ("coverage",),
+        "events are served but every ticket class and attendee request is a 404: preflight passes, yet no "
+        "schema-valid request to those operations is ever accepted", select=("fuzz",))
+def gomry_404_past_the_events(mp: pytest.MonkeyPatch) -> None:
+    def gone(*args: Any, **kwargs: Any) -> Any:
+        raise NotFound("Event not found")
+
+    for name in ("create_attendees", "_attendee_for", "list_ticket_classes", "list_attendees"):
+        if hasattr(GomryBackend, name):
+            mp.setattr(GomryBackend, name, gone)
+
+
+@mutant("planhat-401-everything", "planhat", ("preflight",),
+        "every request is a 401, as for a wrong token", select=("fuzz",))
+def planhat_401_everything(mp: pytest.MonkeyPatch) -> None:
+    def refused(self: PlanhatBackend, header: str | None) -> str:
+        raise Unauthorized("Invalid or missing token")
+
+    mp.setattr(PlanhatBackend, "authenticate", refused)
 
 
 # -- talque --------------------------------------------------------------------------------------------

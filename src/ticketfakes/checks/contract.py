@@ -18,11 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .reproduce import Files, default_files
 from .target import IN_PROCESS_ROOT, Recorder, Target, http_client, in_process_client
 from .vendors import CREDENTIAL_HEADERS, FIXTURE_SECRETS, SECRET_PARAMS, VENDORS, CheckVendor, resolve_headers
 
 if TYPE_CHECKING:
     from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+    from .coverage import Coverage
+    from .target import Recorded
 
 ID_PREFIX = "ticketfakes-check-"
 
@@ -60,6 +64,11 @@ class Created:
     where: str
     removed: bool = False
 
+    @property
+    def chosen(self) -> bool:
+        """The checker chose this id (prefixed); otherwise the target assigned it (e.g. Gomry's tkt_...)."""
+        return self.id.startswith(ID_PREFIX)
+
 
 class Ledger:
     """What a run created, so that it changes and deletes nothing else, and tells the user (thread-safe)."""
@@ -77,6 +86,13 @@ class Ledger:
             item = self._items.get((vendor, kind, item_id))
             if item is not None:
                 item.removed = True
+
+    def reset(self, vendor: str) -> None:
+        """The vendor's fake was reset to its fixture: nothing this run created there is left."""
+        with self._lock:
+            for item in self._items.values():
+                if item.vendor == vendor:
+                    item.removed = True
 
     def has(self, vendor: str, kind: str, item_id: str) -> bool:
         with self._lock:
@@ -124,6 +140,7 @@ class Contract:
         ledger: Ledger | None = None,
         client: httpx.Client | None = None,
         timeout: float = 30.0,
+        files: Files | None = None,
     ) -> None:
         if vendor not in VENDORS:
             raise ValueError(f"unknown vendor {vendor!r}; choose one of {', '.join(VENDORS)}")
@@ -137,6 +154,7 @@ class Contract:
         self.ids = ids or Ids(run_id or new_run_id())
         self.ledger = ledger or Ledger()
         self.recorder = Recorder()
+        self.files = files or default_files()  # where reproductions put long bodies
         self.in_process = app is not None or base_url is None
         self._owns_client = client is None
         if self.in_process:
@@ -151,8 +169,9 @@ class Contract:
             self.app = None
             self.client = client or http_client(timeout)
             root = base_url.rstrip("/")
-        self.target = Target(self.client, root, self.headers, self.recorder)
+        self.target = Target(self.client, root, self.headers, self.recorder, self._observe_rule)
         self._schema: OpenApiSchema | None = None
+        self._coverage: Coverage | None = None
 
     # -- what to hide in reports ------------------------------------------------------------------
     @property
@@ -166,6 +185,12 @@ class Contract:
                 hidden.extend([value, token])
         return hidden
 
+    def reproduce(self, entries: list[Recorded]) -> list[str]:
+        """The curl commands that repeat `entries`, the last `MAX_REPRO_LINES` (files beside the report)."""
+        from .report import trim
+
+        return trim([entry.as_curl(self.secrets, self.files) for entry in entries])
+
     # -- the other tenant -------------------------------------------------------------------------
     def other_target(self, headers: Mapping[str, str]) -> Target:
         return self.target.with_headers(headers)
@@ -178,6 +203,21 @@ class Contract:
             return int(self.params[name])
         except ValueError:
             raise ValueError(f"--param {name} must be an integer, got {self.params[name]!r}") from None
+
+    # -- coverage accounting ------------------------------------------------------------------------
+    @property
+    def coverage(self) -> Coverage:
+        """What this contract sent per operation and what the target accepted (see coverage.py)."""
+        if self._coverage is None:
+            from .coverage import Coverage
+            from .phases import operations
+
+            self._coverage = Coverage([operation.label for operation in operations(self)])
+        return self._coverage
+
+    def _observe_rule(self, method: str, path: str, status: int | None) -> None:
+        sent = self.recorder.snapshot()[-1:]
+        self.coverage.rule(method, path, status, sent[0] if sent else None)
 
     # -- schemathesis ------------------------------------------------------------------------------
     @property
@@ -210,6 +250,7 @@ class Contract:
         if state is None:
             return False
         state.reset(self.vendor.fake)
+        self.ledger.reset(self.vendor.fake)  # what the run created there is gone with the reset
         return True
 
     def close(self) -> None:

@@ -18,7 +18,7 @@ from schemathesis.core.failures import Failure
 from schemathesis.core.result import Ok
 from schemathesis.generation import GenerationMode
 
-from .report import CheckResult, trim
+from .report import CheckResult
 from .schema import Unsendable, send, validate
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def failed_result(contract: Contract, result: CheckResult, exc: BaseException) -
             result.failed_checks.append(type(leaf).__name__)
             messages.append("".join(traceback.format_exception(leaf, limit=-4)).strip())
     result.message = "\n".join(dict.fromkeys(messages))[:4000]
-    result.reproduction = trim([entry.as_curl(contract.secrets) for entry in requests or []])
+    result.reproduction = contract.reproduce(requests or [])
     return result
 
 

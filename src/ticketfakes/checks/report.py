@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .contract import Created
 
@@ -27,7 +27,7 @@ class CheckResult:
 
     vendor: str
     name: str  # e.g. "gomry.capacity", "fuzz POST /events/{eventId}/attendees [positive]", "stateful"
-    kind: Literal["fuzz", "stateful", "rule"]
+    kind: Literal["fuzz", "stateful", "rule", "preflight", "coverage"]
     status: Status
     seconds: float = 0.0
     description: str = ""
@@ -35,6 +35,7 @@ class CheckResult:
     failed_checks: list[str] = field(default_factory=list)  # names of the checks that failed
     reproduction: list[str] = field(default_factory=list)  # curl lines, oldest first
     requests: int = 0
+    coverage: list[Any] = field(default_factory=list)  # `coverage` only: an OperationCount per operation
 
     @property
     def ok(self) -> bool:
@@ -79,19 +80,19 @@ class Report:
                 f"{counts['failed'] + counts['error']} failed, {counts['skipped']} skipped in {took:.1f} s"
             )
             for result in results if include_checks else []:
-                mark = {"passed": "ok  ", "failed": "FAIL", "error": "ERR ", "skipped": "skip"}[result.status]
                 note = f"  ({result.message.splitlines()[0][:100]})" if result.ok and result.message else ""
-                lines.append(f"  {mark} {result.name}  {result.seconds:.2f} s{note}")
+                lines.append(f"  {MARKS[result.status]} {result.name}  {result.seconds:.2f} s{note}")
+            lines.extend(coverage_lines(results))
         for result in self.failures:
             lines.append(f"\n=== {result.status.upper()}: {result.vendor} / {result.name}")
             if result.description:
                 lines.append(f"    {result.description}")
             if result.failed_checks:
                 lines.append(f"    failed checks: {', '.join(result.failed_checks)}")
-            lines.extend("    " + line for line in result.message.strip().splitlines())
+            lines.extend("    " + _screen(line) for line in result.message.strip().splitlines())
             if result.reproduction:
                 lines.append("  Reproduce (in order):")
-                lines.extend("    " + line for line in result.reproduction)
+                lines.extend("    " + line for entry in result.reproduction for line in entry.splitlines())
         lines.append("")
         lines.extend(self.created_lines())
         verdict = "all checks passed" if self.ok else f"{len(self.failures)} check(s) failed"
@@ -99,20 +100,24 @@ class Report:
         return "\n".join(lines)
 
     def created_lines(self) -> list[str]:
+        """What the run created: ids the checker chose (all prefixed) apart from ids the target assigned."""
         if not self.created:
             return ["Created nothing."]
-        lines = [f"Created {len(self.created)} item(s), every id or e-mail prefixed ticketfakes-check-{self.run_id}-:"]
+        lines = [f"Created {len(self.created)} item(s). Ids the checker chose start with "
+                 f"ticketfakes-check-{self.run_id}- (e-mail addresses too); ids the target assigned are listed "
+                 f"as such:"]
         grouped: dict[tuple[str, str, str], list[Created]] = {}
         for item in self.created:
             grouped.setdefault((item.vendor, item.kind, item.where), []).append(item)
         for (vendor, kind, where), items in grouped.items():
             removed = sum(item.removed for item in items)
-            left = [item.id for item in items if not item.removed]
             place = f" ({where})" if where else ""
             lines.append(f"  {vendor} {kind}s{place}: {len(items)} created, {removed} deleted again")
-            if left:
-                shown = ", ".join(left[:8]) + (f", ... ({len(left) - 8} more)" if len(left) > 8 else "")
-                lines.append(f"    still there: {shown}")
+            for chosen, label in ((True, "checker-chosen ids"), (False, "target-assigned ids")):
+                left = [shown_id(item.id) for item in items if not item.removed and item.chosen == chosen]
+                if left:
+                    shown = ", ".join(left[:8]) + (f", ... ({len(left) - 8} more)" if len(left) > 8 else "")
+                    lines.append(f"    still there, {label}: {shown}")
         return lines
 
     # -- JUnit ---------------------------------------------------------------------------------
@@ -158,6 +163,40 @@ class Report:
         ET.indent(tree)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+MAX_LINE = 300  # characters of a message line on the terminal (JUnit and HTML keep it whole)
+
+
+def _screen(line: str) -> str:
+    line = line if line.isprintable() else ascii(line)[1:-1]
+    return line if len(line) <= MAX_LINE else f"{line[:MAX_LINE]} ... ({len(line) - MAX_LINE} more characters)"
+
+
+MARKS = {"passed": "ok  ", "failed": "FAIL", "error": "ERR ", "skipped": "skip"}
+
+
+def shown_id(value: str) -> str:
+    """An id as one printable token (generated ids hold control characters and spaces)."""
+    return value if value.isprintable() and " " not in value else ascii(value)
+
+
+def coverage_lines(results: list[CheckResult]) -> list[str]:
+    """The coverage table of one vendor: per operation, what was sent and what the target let through."""
+    rows = [row for result in results if result.kind == "coverage" for row in result.coverage]
+    if not rows:
+        return []
+    width = max(len(row.label) for row in rows)
+    lines = [f"  {'operation':<{width}}  {'sent':>5}  {'valid accepted':>14}  {'invalid rejected':>16}  "
+             f"{'stateful accepted':>17}  {'own accepted':>12}  {'unsendable':>10}"]
+    for row in rows:
+        flag = "  <- nothing reached the rules" if not row.reached else ""
+        lines.append(
+            f"  {row.label:<{width}}  {row.sent:>5}  {f'{row.accepted}/{row.positive}':>14}  "
+            f"{f'{row.rejected}/{row.negative}':>16}  {f'{row.stateful_accepted}/{row.stateful}':>17}  "
+            f"{f'{row.rule_accepted}/{row.rule}':>12}  {row.unsendable:>10}{flag}"
+        )
+    return lines
 
 
 def trim(lines: list[str], limit: int = MAX_REPRO_LINES) -> list[str]:

@@ -13,8 +13,11 @@ import httpx
 
 from . import phases
 from .contract import Contract, Ids, Ledger, new_run_id
-from .report import CheckResult, Report, trim
-from .rules import Rule, RuleSkipped, RuleViolation, rules_for
+from .coverage import verdict as coverage_verdict
+from .preflight import preflight
+from .report import CheckResult, Report
+from .reproduce import Files
+from .rules import Rule, RuleSkipped, RuleViolation, SetupError, rules_for
 from .rules.gomry import cleanup as gomry_cleanup
 from .rules.planhat import cleanup as planhat_cleanup
 from .target import IN_PROCESS_ROOT, Recorded, http_client, in_process_client
@@ -46,6 +49,8 @@ def run_rule(contract: Contract, rule: Rule) -> CheckResult:
             result.message = note
     except RuleSkipped as exc:
         result.status, result.message = "skipped", str(exc)
+    except SetupError as exc:  # the parameters, not the contract: say which --param to set
+        result.status, result.message, result.failed_checks = "error", str(exc), ["setup"]
     except RuleViolation as exc:
         result.status, result.message = "failed", exc.message
         result.failed_checks = [exc.rule]
@@ -61,7 +66,7 @@ def run_rule(contract: Contract, rule: Rule) -> CheckResult:
         requests = contract.recorder.snapshot()
         result.requests = len(requests)
         if result.status in ("failed", "error"):  # up to the violation: its last request shows it
-            result.reproduction = trim([entry.as_curl(contract.secrets) for entry in shown or requests])
+            result.reproduction = contract.reproduce(shown or requests)
         cleanup(contract)
     return result
 
@@ -84,6 +89,10 @@ def check_contract(
             if progress is not None:
                 progress(item)
 
+    checked = preflight(contract)
+    done([checked])
+    if not checked.ok:  # a misconfigured target: every check after it would only measure that
+        return results
     for rule in rules_for(contract.name):
         if wanted is None or rule.name in wanted or "rules" in wanted:
             done([run_rule(contract, rule)])
@@ -95,6 +104,7 @@ def check_contract(
     if stateful and (wanted is None or "stateful" in wanted):
         done([phases.stateful(contract, max_examples, contract.seed)])
         cleanup(contract)
+    done([coverage_verdict(contract)])
     return results
 
 
@@ -120,6 +130,7 @@ def run(
     select: Iterable[str] | None = None,
     progress: Callable[[CheckResult], None] | None = None,
     timeout: float = 30.0,
+    files: Files | None = None,
 ) -> Report:
     """Check `vendor` (talque, talque-webhook, gomry, planhat or all) and return the `Report`.
 
@@ -128,7 +139,7 @@ def run(
     `https://www.gomry.com/api/v1`), for `all` the root of a ticketfakes server (prefixes appended).
     With `app`, that ASGI app in-process (a ticketfakes app's state is reset first); `base_url` then
     says where the app serves the vendor (e.g. `http://testserver/api/v1`), default the ticketfakes
-    prefix.
+    prefix. Reproductions write bodies too long for a line into `files` (default: the temp directory).
     """
     vendors = expand(vendor)
     if max_examples < 1:
@@ -160,7 +171,7 @@ def run(
             contract = Contract(
                 name, base_url=urls[name],
                 app=app, headers=headers, params=param_sets[name], seed=seed,
-                ids=ids, ledger=ledger, client=client,
+                ids=ids, ledger=ledger, client=client, files=files,
             )
             where = contract.target.base_url.removeprefix(IN_PROCESS_ROOT)
             report.targets[name] = f"in-process {where}" if in_process else contract.target.base_url

@@ -6,8 +6,9 @@ schemathesis invents ids, e-mail addresses and tenants. Before a case is sent, `
 * moves every id the request *writes* into this run's namespace (`ticketfakes-check-<run>-...`):
   talque `extTicketId`/`extPurchaseId`, Planhat `sourceId`, Gomry `Idempotency-Key` (unique per
   request); an id the request would *change or delete*
-  (Gomry attendee, Planhat `_id`) stays only if this run created it, else it becomes a namespaced id
-  that exists nowhere (so the request still runs, and gets its 404);
+  (Gomry attendee, Planhat `_id`) stays only if this run created it; else most become one this run
+  created and has not deleted (so success paths are reached), the rest a namespaced id that exists
+  nowhere (so the request still runs, and gets its 404);
 * replaces e-mail addresses with `...@example.com` ones (reserved: nothing is ever delivered), so no
   real person's profile or contact is touched;
 * writes only to the configured tenant (talque org, Gomry events);
@@ -66,6 +67,17 @@ def _safe_email(contract: Contract, value: Any) -> Any:
 
 def _namespaced(contract: Contract, value: Any) -> Any:
     return contract.ids.prefixed(value) if isinstance(value, str) and value else value
+
+
+def _ours(contract: Contract, case: Case, kind: str, value: str, where: str | None = None) -> str | None:
+    """For most generated ids (`_pinned`, and every one until a case of the operation was accepted), one
+    this run created and has not deleted (in `where`), so that reads, updates and deletes reach a real
+    record and not only the 404 of an invented id."""
+    vendor = contract.vendor.fake
+    if not _pinned(value) and contract.coverage.accepted(case.operation.label):
+        return None
+    live = [item.id for item in contract.ledger.live(vendor, kind) if where is None or item.where == where]
+    return live[zlib.crc32(value.encode("utf-8", "surrogatepass")) % len(live)] if live else None
 
 
 def _probed_header(case: Case) -> str | None:
@@ -134,11 +146,14 @@ def _gomry(contract: Contract, case: Case, body: Any) -> Any:
     allowed = {contract.param("eventId"), contract.param("smallEventId")}
     if isinstance(event, str) and event not in allowed and not event.startswith(ID_PREFIX) and _pinned(event):
         params["eventId"] = event = contract.param("eventId")
-    if case.method.upper() != "GET":
-        if isinstance(event, str) and event not in allowed:
-            params["eventId"] = _namespaced(contract, event)  # writes go to the configured events only
-        attendee = params.get("attendeeId")
-        if isinstance(attendee, str) and not contract.ledger.has("gomry", "attendee", attendee):
+    if case.method.upper() != "GET" and isinstance(event, str) and event not in allowed:
+        params["eventId"] = event = _namespaced(contract, event)  # writes go to the configured events only
+    attendee = params.get("attendeeId")
+    if isinstance(attendee, str) and not contract.ledger.has("gomry", "attendee", attendee):
+        mine = _ours(contract, case, "attendee", attendee, f"event {event}")
+        if mine is not None:
+            params["attendeeId"] = mine
+        elif case.method.upper() != "GET":
             params["attendeeId"] = _namespaced(contract, attendee)
     key = case.headers.get("Idempotency-Key")
     if isinstance(key, str) and 1 <= len(key) <= 255 and not key.startswith(ID_PREFIX):
@@ -151,14 +166,15 @@ def _gomry(contract: Contract, case: Case, body: Any) -> Any:
     return body
 
 
-def _planhat_item(contract: Contract, item: Any) -> Any:
+def _planhat_item(contract: Contract, case: Case, item: Any) -> Any:
     if not isinstance(item, dict):
         return item
     if isinstance(item.get("sourceId"), str):
         item["sourceId"] = _namespaced(contract, item["sourceId"])
     known = item.get("_id")
     if isinstance(known, str) and not contract.ledger.has("planhat", "ticket", known):
-        item["_id"] = _namespaced(contract, known)
+        mine = _ours(contract, case, "ticket", known)
+        item["_id"] = mine if mine is not None else _namespaced(contract, known)
     email = item.get("email")
     if isinstance(email, str) and email.strip() and not email.startswith(ID_PREFIX):
         item["email"] = contract.ids.email(email)
@@ -171,10 +187,11 @@ def _planhat_item(contract: Contract, item: Any) -> Any:
 def _planhat(contract: Contract, case: Case, body: Any) -> Any:
     ticket_id = case.path_parameters.get("id")
     if isinstance(ticket_id, str) and not contract.ledger.has("planhat", "ticket", ticket_id):
-        case.path_parameters["id"] = _namespaced(contract, ticket_id)
+        mine = _ours(contract, case, "ticket", ticket_id)
+        case.path_parameters["id"] = mine if mine is not None else _namespaced(contract, ticket_id)
     if isinstance(body, list):
-        return [_planhat_item(contract, item) for item in body]
-    return _planhat_item(contract, body)
+        return [_planhat_item(contract, case, item) for item in body]
+    return _planhat_item(contract, case, body)
 
 
 _PREPARE = {

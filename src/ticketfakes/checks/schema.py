@@ -14,14 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import hypothesis
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.transport import Response
+from schemathesis.generation.meta import TestPhase
 
 from ..specs import load_document
 from . import response_checks  # noqa: F401  (registers the ticketfakes checks with schemathesis)
+from .misreadings import misreading
 from .safety import observe, prepare
+from .target import Recorded
 
 if TYPE_CHECKING:
     from schemathesis import Case
@@ -31,6 +35,8 @@ if TYPE_CHECKING:
 
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Framing the HTTP client owns: a generated value would contradict the body it sends (h11 refuses it).
+_FRAMING = frozenset({"transfer-encoding", "content-length", "host"})
 
 
 class Unsendable(Exception):
@@ -150,7 +156,9 @@ def load_schema(contract: Contract) -> OpenApiSchema:
     def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
         from schemathesis.openapi.checks import RejectedPositiveData
 
-        return not (isinstance(failure, RejectedPositiveData) and documented_refusal(vendor, case, response))
+        if isinstance(failure, RejectedPositiveData) and documented_refusal(vendor, case, response):
+            return False
+        return misreading(vendor, failure, case, response) is None
 
     schema.hooks.register_hook_with_name(filter_failure, "filter_failure")
     return schema
@@ -161,6 +169,22 @@ def send(contract: Contract, case: Case, *, prepared: bool = False) -> Response:
     contract's recording target, note what it created."""
     if not prepared:
         prepare(contract, case)
+    try:
+        response = _send(contract, case)
+    except Unsendable:
+        contract.coverage.unsendable(case.operation.label)
+        raise
+    if not prepared:  # a retry is the checks' own request, not a generated case
+        meta = getattr(case, "meta", None)
+        positive = meta is None or not meta.generation.mode.is_negative
+        stateful = meta is not None and meta.phase.name == TestPhase.STATEFUL
+        sent = contract.recorder.snapshot()[-1:]
+        contract.coverage.case(case.operation.label, positive, response.status_code, sent[0] if sent else None,
+                               stateful=stateful)
+    return response
+
+
+def _send(contract: Contract, case: Case) -> Response:
     kwargs = case.as_transport_kwargs(base_url=contract.target.base_url)
     content: bytes | None = None
     if "json" in kwargs:
@@ -177,8 +201,13 @@ def send(contract: Contract, case: Case, *, prepared: bool = False) -> Response:
             raise Unsendable(f"header {name!r} cannot be sent over HTTP")
         if "\n" in value or "\r" in value or "\x00" in value or value != value.strip(" \t"):
             raise Unsendable(f"header {name!r} has a line break or surrounding whitespace")
-    response = contract.target.send(kwargs["method"], kwargs["url"], params=kwargs.get("params"), headers=headers,
-                                    content=content)
+        if name.lower() in _FRAMING:
+            raise Unsendable(f"header {name!r} is framing the HTTP client sets itself")
+    try:
+        response = contract.target.send(kwargs["method"], kwargs["url"], params=kwargs.get("params"),
+                                        headers=headers, content=content)
+    except httpx.LocalProtocolError as exc:  # anything else h11 refuses to put on the wire
+        raise Unsendable(f"the HTTP client refused to send it: {exc}") from None
     try:
         body = response.json()
     except ValueError:
@@ -189,9 +218,28 @@ def send(contract: Contract, case: Case, *, prepared: bool = False) -> Response:
 
 def validate(contract: Contract, case: Case, response: Response, recorder: Any = None) -> None:
     """Every built-in schemathesis check plus the ticketfakes response checks; FailureGroup on failure."""
+    from schemathesis.engine.recorder import ScenarioRecorder
+
     transport_kwargs = {} if contract.app is not None else {"base_url": contract.target.base_url}
-    case.validate_response(response, headers=dict(contract.headers), transport_kwargs=transport_kwargs,
-                           recorder=recorder)
+    recorder = recorder if recorder is not None else ScenarioRecorder(label=case.operation.label)
+    before = set(recorder.interactions)
+    try:
+        case.validate_response(response, headers=dict(contract.headers), transport_kwargs=transport_kwargs,
+                               recorder=recorder)
+    finally:
+        # The checks' own probes (ignored_auth without or with a wrong credential): exactly what they sent
+        for case_id, interaction in list(recorder.interactions.items()):
+            sent = interaction.response
+            if case_id not in before and case_id != case.id and sent is not None:
+                contract.recorder.add(_probe_recorded(sent))
+
+
+def _probe_recorded(response: Response) -> Recorded:
+    request = response.request
+    body = request.body or b""
+    return Recorded(str(request.method), str(request.url), tuple(request.headers.items()),
+                    body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body),
+                    response.status_code)
 
 
 def call_and_validate(contract: Contract, case: Case) -> Response:

@@ -9,23 +9,19 @@ check being run; a failing check renders that sequence as curl lines to reproduc
 from __future__ import annotations
 
 import json
-import shlex
 import threading
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-# What an in-process run's reproductions point at: a default `ticketfakes serve`.
-IN_PROCESS_ROOT = "http://testserver"
-SERVED_ROOT = "http://127.0.0.1:8000"
+from .reproduce import IN_PROCESS_ROOT, SERVED_ROOT, Files, curl
 
-# Headers httpx or schemathesis add on their own; a reproduction leaves them out.
-_NOISE = frozenset(
-    {"host", "accept", "accept-encoding", "connection", "user-agent", "content-length", "x-schemathesis-testcaseid"}
-)
+__all__ = ["IN_PROCESS_ROOT", "SERVED_ROOT", "Recorded", "Recorder", "Target"]
+
+# What an in-process run's reproductions point at (a default `ticketfakes serve`): see reproduce.py.
 UNSET: Any = object()
 
 
@@ -39,20 +35,9 @@ class Recorded:
     body: bytes
     status: int | None
 
-    def as_curl(self, secrets: Iterable[str] = ()) -> str:
-        hidden = [secret for secret in secrets if secret]
-        url = self.url.replace(IN_PROCESS_ROOT, SERVED_ROOT, 1) if self.url.startswith(IN_PROCESS_ROOT) else self.url
-        parts = ["curl", "-sS", "-X", self.method, shlex.quote(url)]
-        for name, value in self.headers:
-            if name.lower() in _NOISE:
-                continue
-            for secret in hidden:
-                value = value.replace(secret, "<redacted>")
-            parts += ["-H", shlex.quote(f"{name}: {value}")]
-        if self.body:
-            parts += ["--data-raw", shlex.quote(self.body.decode("utf-8", "backslashreplace"))]
-        line = " ".join(parts)
-        return f"{line}  # -> {self.status}" if self.status is not None else f"{line}  # -> no response"
+    def as_curl(self, secrets: Iterable[str] = (), files: Files | None = None) -> str:
+        """The curl command that repeats this request (see reproduce.py)."""
+        return curl(self, secrets, files)
 
 
 class Recorder:
@@ -91,15 +76,17 @@ def http_client(timeout: float = 30.0) -> httpx.Client:
 class Target:
     """One vendor's base URL with one credential; every request is recorded."""
 
-    def __init__(self, client: httpx.Client, base_url: str, headers: Mapping[str, str], recorder: Recorder) -> None:
+    def __init__(self, client: httpx.Client, base_url: str, headers: Mapping[str, str], recorder: Recorder,
+                 observer: Callable[[str, str, int | None], None] | None = None) -> None:
         self.client = client
         self.base_url = base_url.rstrip("/")
         self.headers = dict(headers)
         self.recorder = recorder
+        self.observer = observer  # told (method, path, status) of every `request` (the rules' requests)
 
     def with_headers(self, headers: Mapping[str, str]) -> Target:
         """The same base URL and recorder with another credential (e.g. another tenant's key)."""
-        return Target(self.client, self.base_url, headers, self.recorder)
+        return Target(self.client, self.base_url, headers, self.recorder, self.observer)
 
     def request(
         self,
@@ -122,7 +109,10 @@ class Target:
             content = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
             if not any(key.lower() == "content-type" for key in merged):
                 merged["Content-Type"] = "application/json"
-        return self.send(method, self.base_url + path, params=params, headers=merged, content=content)
+        response = self.send(method, self.base_url + path, params=params, headers=merged, content=content)
+        if self.observer is not None:
+            self.observer(method, path.split("?", 1)[0], response.status_code)
+        return response
 
     def send(
         self,

@@ -35,6 +35,23 @@ class RuleSkipped(Exception):
     """The rule cannot be checked with these parameters (e.g. an event with unlimited capacity)."""
 
 
+class SetupError(Exception):
+    """A `--param` names something the target does not know: not a verdict on the contract. The message
+    says which parameter to set, with an example."""
+
+    def __init__(self, param: str, value: str, problem: str, example: str) -> None:
+        super().__init__(f"setup: --param {param}={value}: {problem}; set --param {param}=<id>, "
+                         f"e.g. --param {param}={example}")
+        self.param = param
+
+
+# Examples for setup messages: what such an id looks like at the vendor.
+PARAM_EXAMPLES = {
+    "orgId": "org-123", "ticketType": "day-pass", "eventId": "evt_123", "ticketClassId": "tc_456",
+    "smallEventId": "evt_789", "smallTicketClassId": "tc_789", "companyExternalId": "acme-ext",
+}
+
+
 @dataclass(frozen=True)
 class Rule:
     name: str  # "gomry.capacity"
@@ -99,6 +116,13 @@ class Checker:
     def expect(self, condition: object, message: str) -> None:
         if not condition:
             self.fail(message)
+
+    def known(self, condition: object, value: str, problem: str) -> None:
+        """A setup check: unless `condition`, SetupError naming the --param whose value is `value`."""
+        if condition:
+            return
+        names = [name for name, given in self.contract.params.items() if given == value] or ["?"]
+        raise SetupError(names[0], value, problem, PARAM_EXAMPLES.get(names[0], "<id>"))
 
     def status(self, response: httpx.Response, *expected: int) -> None:
         if response.status_code not in expected:

@@ -51,12 +51,14 @@ def cleanup(contract: Contract) -> None:
 
 def seats_left(check: Checker, contract: Contract, event: str, ticket_class: str) -> int | None:
     """Seats a create can still get (the tighter of event and class; None: unlimited), checking the counts."""
-    data = check.json(contract.target.get(f"/events/{event}"), 200)
+    response = contract.target.get(f"/events/{event}")
+    check.known(response.status_code != 404, event, f"GET /events/{event} answered 404")
+    data = check.json(response, 200)
     left = _remaining(check, f"event {event}", data.get("capacity"), data.get("seats_taken"),
                       data.get("seats_remaining"))
     classes = check.json(contract.target.get(f"/events/{event}/ticket-classes"), 200).get("data") or []
     found = [c for c in classes if c.get("id") == ticket_class]
-    check.expect(found, f"ticket class {ticket_class!r} is not listed for event {event!r}")
+    check.known(found, ticket_class, f"ticket class {ticket_class!r} is not listed for event {event!r}")
     item = found[0]
     in_class = _remaining(check, f"class {ticket_class}", item.get("quantity_total"), item.get("quantity_sold"),
                           item.get("quantity_remaining"))

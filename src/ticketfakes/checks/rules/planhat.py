@@ -99,7 +99,11 @@ def read_after_write(contract: Contract) -> None:
         "companyExternalId"), "source": "ticketfakes", "title": "Printer on fire", "description": "Smoke",
         "tags": ["hardware", "urgent"], "type": "bug", "severity": "high", "product": "Office", "timeSpent": 12.5,
         "status": "open", "custom": {"tier": "gold"}}
-    body = check.json(put(contract, ticket), 200)
+    response = put(contract, ticket)
+    company = contract.param("companyExternalId")
+    check.known(company not in response.text or response.status_code == 200, company,
+                f"the upsert failed naming the company: {response.text[:200]}")
+    body = check.json(response, 200)
     check.expect(body.get("created") == 1, f"expected one created ticket: {body}")
     ticket_id = body["upsertedIds"][0]
     [stored] = listed(check, contract, email) or [None]

@@ -20,6 +20,11 @@ FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken")
 LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson")
 
 
+# A webhook failure reason that says a --param names nothing the org knows.
+UNKNOWN_PARAMS = {"UNKNOWN_TICKET_TYPE": "ticketType", "UNKNOWN_EVENT_ID": "sessionId",
+                  "UNKNOWN_EXT_EVENT_ID": "extSessionId", "UNKNOWN_VENDOR_ID": "vendorId"}
+
+
 def new_ticket(contract: Contract, *, person: bool = True, typed: bool = True) -> dict[str, Any]:
     """A webhook ticket in this run's namespace, with the org's ids from the parameters (`typed`: with the
     ticket type; without, the ticket has no participant category)."""
@@ -55,6 +60,9 @@ def stored(check: Checker, contract: Contract, tickets: list[dict[str, Any]], or
         ext = ticket["extTicketId"]
         entry = results.get(ext)
         check.expect(isinstance(entry, dict), f"webhook response has no ticketById entry for {ext!r}")
+        for reason, param in UNKNOWN_PARAMS.items():
+            check.known(entry.get("reason") != reason or expect == reason, contract.param(param),
+                        f"the webhook answered {reason} for it")
         check.expect(entry.get("reason") == expect and entry.get("success") is True,
                      f"ticket {ext!r}: expected {expect}, got {entry.get('reason')} (success={entry.get('success')})")
         model = entry.get("model")
