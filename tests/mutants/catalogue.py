@@ -184,8 +184,8 @@ def gomry_seats_misreported(mp: pytest.MonkeyPatch) -> None:
 def gomry_replay_reruns_create(mp: pytest.MonkeyPatch) -> None:
     run = routing.Pipeline._run
 
-    async def rerun(self: routing.Pipeline, call: Any) -> Response:
-        response = await run(self, call)
+    async def rerun(self: routing.Pipeline, call: Any, *rest: Any) -> Response:
+        response = await run(self, call, *rest)
         if response.headers.get("idempotent-replay") != "true":
             return response
         fresh = await self._handle(call, 0)
