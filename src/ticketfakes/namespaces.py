@@ -24,7 +24,7 @@ from starlette.types import Scope
 from .core.clock import wall_ms
 from .core.problems import BadRequest, Problem, problem_for_status
 from .errors import render
-from .fixture_cache import fresh_copy, parsed_dump
+from .fixture_cache import template_for
 from .state import DEFAULT_NAMESPACE, State
 
 NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -120,7 +120,7 @@ class Namespaces:
         self.current = CurrentState(default)
         self._by_name = {DEFAULT_NAMESPACE: Namespace(DEFAULT_NAMESPACE, default, wall_ms())}
         self._lock = threading.Lock()
-        self._template = parsed_dump(default.fixtures)  # the server's fixture, parsed once at start-up
+        self._template = template_for(default.fixtures)  # the server's fixture, built once at start-up
         self._template_fixtures = default.fixtures
 
     def __len__(self) -> int:
@@ -133,10 +133,10 @@ class Namespaces:
         return sorted(self._by_name.values(), key=lambda namespace: namespace.name)
 
     def _new_state(self, name: str, fixtures: str | Path | None, dump: Any) -> State:
+        template = None
         if dump is None:
-            template = parsed_dump(fixtures) if fixtures else self._template  # FixtureError names the key
-            dump = fresh_copy(template)
-        return State(fixtures or self._template_fixtures, self.default.validate_responses, name, dump)
+            template = template_for(fixtures) if fixtures else self._template  # FixtureError names the key
+        return State(fixtures or self._template_fixtures, self.default.validate_responses, name, dump, template)
 
     def _add(self, name: str, state: State) -> Namespace:
         with self._lock:
@@ -162,10 +162,8 @@ class Namespaces:
         check_name(name)
         namespace = self._by_name.get(name)
         if namespace is not None:
-            if dump is None:
-                source = parsed_dump(fixtures) if fixtures else self._template
-                dump = fresh_copy(source)
-            namespace.state.renew(dump, fixtures or self._template_fixtures)
+            source = dump if dump is not None else template_for(fixtures) if fixtures else self._template
+            namespace.state.renew(source, fixtures or self._template_fixtures)
             return namespace, False
         if len(self) >= self.max_namespaces:
             raise namespace_limit(self.max_namespaces)

@@ -2,7 +2,7 @@
 
 One `State` per namespace (docs/namespaces.md); `reset` rebuilds backends from a fixture file, `dump`/`restore`
 move everything (backends, clock, idempotency records) to JSON and back. A fixture file is parsed once
-and then copied from its dump (`fixture_cache`), so a reset or a new namespace costs a restore, not a parse.
+and its built backends copied (`fixture_cache`), so a reset or a new namespace costs a copy, not a parse.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .core.idempotency import IdempotencyStore
 from .core.journal import Journal
 from .core.problems import BadRequest
 from .core.ratelimit import RateLimiter
-from .fixture_cache import fresh_copy, parsed_dump
+from .fixture_cache import Template, template_for
 from .fixtures import Section
 
 # vendor -> "module:BackendClass"
@@ -40,6 +40,11 @@ class Backend(Protocol):
 
     def restore(self, state: dict[str, Any]) -> None: ...
 
+    def template_data(self) -> Any: ...  # what `fixture_cache.Template` copies for every new backend
+
+    @classmethod
+    def from_template_data(cls, data: Any, clock: Clock) -> Backend: ...
+
 
 def backend_class(vendor: str) -> Any:
     module, _, name = BACKENDS[vendor].partition(":")
@@ -48,8 +53,7 @@ def backend_class(vendor: str) -> Any:
 
 def load_backends(fixtures: str | Path | None, clock: Clock, vendors: tuple[str, ...] = VENDORS) -> dict[str, Any]:
     """Fresh backends for `vendors` from a fixture file (FixtureError names the bad key)."""
-    vendors_dump = fresh_copy(parsed_dump(fixtures))["vendors"]
-    return {vendor: restored_backend(vendor, vendors_dump[vendor], clock) for vendor in vendors}
+    return template_for(fixtures).backends(clock, vendors)
 
 
 def restored_backend(vendor: str, dump: Any, clock: Clock) -> Any:
@@ -65,8 +69,10 @@ class State:
         validate_responses: bool = False,
         namespace: str = DEFAULT_NAMESPACE,
         dump: dict[str, Any] | None = None,
+        template: Template | None = None,
     ) -> None:
-        """The fixture file's state, or (`dump`) a copy of a state dump (BadRequest if malformed)."""
+        """The fixture file's state (copied from `template` when given: the file's, built already), or
+        (`dump`) a copy of a state dump (BadRequest if malformed)."""
         self.fixtures = Path(fixtures) if fixtures else None
         self.validate_responses = validate_responses
         self.namespace = namespace
@@ -77,7 +83,7 @@ class State:
         self.idempotency = IdempotencyStore(self.clock)
         self.backends: dict[str, Any] = {}
         if dump is None:
-            self.backends = self._bound(load_backends(self.fixtures, self.clock))
+            self.backends = self._bound((template or template_for(self.fixtures)).backends(self.clock))
         else:
             self.restore(dump)
 
@@ -143,12 +149,20 @@ class State:
             self.clock.freeze(bool(clock.get("frozen")))
             self.clock.set(clock["now_ms"])
 
-    def renew(self, dump: Any, fixtures: str | Path | None) -> None:
-        """A fresh world from `dump`, in place: backends, replay records, and the clock (the dump's, else
-        real time); journal, fault rules and rate limits cleared. `fixtures` is what later resets load."""
-        self.restore(dump)  # validates before anything changes
-        if not isinstance(dump.get("clock"), dict):
+    def renew(self, source: Template | Any, fixtures: str | Path | None) -> None:
+        """A fresh world, in place, from a fixture's `Template` or a state `dump`: backends, replay records,
+        and the clock (a dump's, else real time); journal, fault rules and rate limits cleared. `fixtures`
+        is what later resets load."""
+        if isinstance(source, Template):
+            fresh = source.backends(self.clock)
+            thaw()
+            self.backends = self._bound(fresh)
+            self.idempotency.clear()
             self.clock.reset()
+        else:
+            self.restore(source)  # validates before anything changes
+            if not isinstance(source.get("clock"), dict):
+                self.clock.reset()
         self.fixtures = Path(fixtures) if fixtures else None
         self.faults.clear()
         self.rate_limits.reset()
