@@ -1,0 +1,58 @@
+"""Copies of a fixture's built state (`fixture_cache.Template`, docs/namespaces.md "Cost") share nothing
+mutable with the template or with each other: every reset and every namespace gets a world of its own."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ticketfakes.core.clock import Clock
+from ticketfakes.fixture_cache import template_for
+from ticketfakes.state import VENDORS, State
+
+BENCH_FIXTURES = Path(__file__).resolve().parent.parent / "bench" / "fixtures.yaml"
+ATOMS = (str, bytes, int, float, bool, type(None), type)
+
+
+def immutable(obj: Any) -> bool:
+    params = getattr(type(obj), "__dataclass_params__", None)
+    if params is not None and params.frozen:
+        return True
+    return isinstance(obj, (tuple, frozenset))
+
+
+def reachable(root: Any) -> dict[int, Any]:
+    seen: dict[int, Any] = {}
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, ATOMS) or id(obj) in seen:
+            continue
+        seen[id(obj)] = obj
+        stack.extend(gc.get_referents(obj))
+    return seen
+
+
+@pytest.mark.parametrize("fixtures", [None, BENCH_FIXTURES], ids=["default", "bench"])
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_a_copy_shares_only_immutable_objects_with_the_template_and_other_copies(
+    vendor: str, fixtures: Path | None
+) -> None:
+    template = template_for(fixtures)
+    copied = reachable(template.backend(vendor, Clock()).template_data())
+    other = reachable(template.backend(vendor, Clock()).template_data())
+    assert len(copied) > 5  # the walk sees the records
+    assert [obj for key, obj in copied.items() if key in other and not immutable(obj)] == []
+
+
+def test_a_copy_holds_the_same_state_as_the_fixture_loaded_afresh() -> None:
+    fresh = State(BENCH_FIXTURES)
+    copied = State(BENCH_FIXTURES, template=template_for(BENCH_FIXTURES))
+    for vendor in VENDORS:
+        a, b = fresh.dump(vendor), copied.dump(vendor)
+        if vendor == "talque":
+            assert a.pop("cursor_secret") != b.pop("cursor_secret")  # a new secret per copy, on purpose
+        assert a == b
