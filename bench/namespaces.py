@@ -4,7 +4,8 @@
                                [--before OLD_CHECKOUT/src [--repeat 2]]
 
 - creating a namespace (first use, and `PUT /_admin/namespaces/{name}`) and resetting one
-  (`POST /ns/{name}/_admin/reset`), each against one light request (`GET /gomry/api/v1/events`);
+  (`POST /ns/{name}/_admin/reset`), each against one light request (`GET /gomry/api/v1/events`); a new
+  namespace's first requests to all three vendors, against the same three requests; each vendor's copy;
 - the namespace lookup on the per-ticket endpoints: each bench case sent to `/ns/default/...` against the
   same case on the bare path (one State, so only the lookup differs), interleaved, median ratio;
 - memory per idle namespace and per 1,000 (tracemalloc, and the process's resident size).
@@ -41,6 +42,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PER_TICKET = ("talque_read_10", "talque_list_page", "webhook_1_created", "gomry_create", "gomry_list", "planhat_put_1")
 PREFIXES = {"talque": "/talque", "gomry": "/gomry/api/v1", "planhat": "/planhat"}
 LIGHT = ("GET", "/gomry/api/v1/events", {"x-api-key": "gk_demo_write"})
+# One light request per vendor: a namespace used with all three pays for three copies.
+EACH_VENDOR = (
+    ("GET", "/gomry/api/v1/events", {"x-api-key": "gk_demo_write"}, None),
+    ("POST", "/talque/api/v1/ticket/list",
+     {"x-tq-client-id": "demo-client", "x-tq-secret": "demo-secret", "content-type": "application/json"},
+     b'{"orgId": "org-demo"}'),
+    ("GET", "/planhat/tickets", {"authorization": "Bearer ph_demo_token"}, None),
+)
 
 
 def cpu_us(run: Any, seconds: float) -> float:
@@ -78,6 +87,16 @@ def creation(seconds: float, rounds: int = 5) -> dict[str, Any]:
         checked((await driver.request(*LIGHT[:1], f"/ns/{name}" + LIGHT[1], LIGHT[2], None))[0], 200, "first use")
         app.namespaces.delete(name)  # bounded memory; freeing the namespace is thus counted in its creation
 
+    async def each_vendor(_: int) -> None:
+        for method, path, headers, body in EACH_VENDOR:
+            checked((await driver.request(method, path, headers, body))[0], 200, path)
+
+    async def first_use_all(_: int) -> None:
+        name = f"a{next(counter)}"
+        for method, path, headers, body in EACH_VENDOR:
+            checked((await driver.request(method, f"/ns/{name}" + path, headers, body))[0], 200, path)
+        app.namespaces.delete(name)
+
     async def put(_: int) -> None:
         name = f"p{next(counter)}"
         checked((await driver.request("PUT", f"/_admin/namespaces/{name}", {}, None))[0], 201, "PUT")
@@ -92,15 +111,39 @@ def creation(seconds: float, rounds: int = 5) -> dict[str, Any]:
 
     app.namespaces.max_namespaces = 10**9
     asyncio.run(driver.request("PUT", "/_admin/namespaces/kept", {}, None))
-    figures: dict[str, list[float]] = {"light": [], "first_use": [], "put_create": [], "put_renew": [], "reset": []}
+    try:
+        from ticketfakes.fixture_cache import template_for  # a copy per vendor since this work (no before)
+    except ImportError:
+        template_for = None
+    template = template_for(None) if template_for else None
+    vendors = ("talque", "gomry", "planhat") if template else ()
+    figures: dict[str, list[float]] = {"light": [], "first_use": [], "put_create": [], "put_renew": [], "reset": [],
+                                       "first_use_all_vendors": [], **{f"copy_{v}": [] for v in vendors}}
     for _ in range(rounds):  # interleaved: each figure sees the same machine
         figures["light"].append(cpu_us(light, seconds))
         figures["first_use"].append(cpu_us(first_use, seconds) - figures["light"][-1])  # the request itself out
         figures["put_create"].append(cpu_us(put, seconds))
         figures["put_renew"].append(cpu_us(renew, seconds))
         figures["reset"].append(cpu_us(reset, seconds))
+        three = cpu_us(each_vendor, seconds)
+        figures["first_use_all_vendors"].append(cpu_us(first_use_all, seconds) - three)
+        for vendor in vendors:
+            figures[f"copy_{vendor}"].append(cpu_us(copier(template, vendor), seconds / 3))
     us = {name: round(statistics.median(values), 1) for name, values in figures.items()}
-    return {"us": us, "vs_light_request": {k: round(v / us["light"], 2) for k, v in us.items() if k != "light"}}
+    light = {k: round(v / us["light"], 2) for k, v in us.items() if k != "light" and not k.startswith("copy")}
+    return {"us": us, "vs_light_request": light}
+
+
+def copier(template: Any, vendor: str) -> Any:
+    """One vendor's copy from the fixture's template."""
+    from ticketfakes.core.clock import Clock
+
+    clock = Clock()
+
+    async def copy(_: int) -> None:
+        template.backend(vendor, clock)
+
+    return copy
 
 
 def sender(driver: Driver, case: Case, prefix: str, counter: itertools.count[int]) -> Any:

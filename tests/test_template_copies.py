@@ -11,6 +11,7 @@ import pytest
 
 from ticketfakes.core.clock import Clock
 from ticketfakes.fixture_cache import template_for
+from ticketfakes.namespaces import Namespaces
 from ticketfakes.state import VENDORS, State
 
 BENCH_FIXTURES = Path(__file__).resolve().parent.parent / "bench" / "fixtures.yaml"
@@ -56,3 +57,26 @@ def test_a_copy_holds_the_same_state_as_the_fixture_loaded_afresh() -> None:
         if vendor == "talque":
             assert a.pop("cursor_secret") != b.pop("cursor_secret")  # a new secret per copy, on purpose
         assert a == b
+
+
+def test_a_namespace_copies_each_vendor_on_first_use_and_a_reset_starts_over() -> None:
+    namespaces = Namespaces(State(BENCH_FIXTURES))
+    state = namespaces.open("lazy").state
+    untouched_size = state.dump_size()
+    assert list(state.backends) == []  # nothing copied yet
+    assert state.backend("gomry") is state.backend("gomry")  # copied once, then kept
+    assert list(state.backends) == ["gomry"]
+    before = namespaces.default.dump()
+    dumped = state.dump()  # every vendor, so copied now
+    assert sorted(state.backends) == sorted(VENDORS)
+    assert state.dump_size() == untouched_size  # the template's sizes stood in for the copies exactly
+    del dumped["clock"], before["clock"]
+    del dumped["vendors"]["talque"]["cursor_secret"], before["vendors"]["talque"]["cursor_secret"]
+    assert dumped == before
+    state.reset()
+    assert list(state.backends) == []
+    state.reset("planhat")
+    assert list(state.backends) == ["planhat"]
+    with pytest.raises(KeyError):
+        state.backend("nope")
+    assert list(namespaces.default.backends) == list(VENDORS)  # the bare path's: built at start-up

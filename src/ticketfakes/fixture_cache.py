@@ -13,6 +13,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from .core.clock import Clock
 from .core.copying import Copier
 from .fixtures import DEFAULT_FIXTURES, FixtureError, load_fixture_file
@@ -26,12 +28,40 @@ class Template:
     def __init__(self, built: dict[str, Any]) -> None:
         self._classes = {vendor: type(backend) for vendor, backend in built.items()}
         self._copiers = {vendor: Copier(backend.template_data()) for vendor, backend in built.items()}
+        # Each vendor's `dump()` as JSON, in bytes: what a copy not used yet would dump.
+        self.dump_sizes = {vendor: len(orjson.dumps(backend.dump())) for vendor, backend in built.items()}
 
     def backend(self, vendor: str, clock: Clock) -> Any:
         return self._classes[vendor].from_template_data(self._copiers[vendor].copy(), clock)
 
     def backends(self, clock: Clock, vendors: tuple[str, ...] | None = None) -> dict[str, Any]:
         return {vendor: self.backend(vendor, clock) for vendor in vendors or self._classes}
+
+
+class CopiedOnFirstUse(dict[str, Any]):
+    """A namespace's backends by vendor, each copied from the template when first asked for: a new or reset
+    namespace pays only for the vendors it is used with (docs/namespaces.md, "Cost").
+
+    `in` and `len` see the vendors copied so far; `[vendor]` copies one (KeyError for an unknown vendor).
+    """
+
+    def __init__(self, template: Template, clock: Clock, namespace: str) -> None:
+        super().__init__()
+        self.template = template
+        self._clock = clock
+        self._namespace = namespace  # not the State: a cycle would leave a deleted namespace to the collector
+
+    def __missing__(self, vendor: str) -> Any:
+        backend = bound(self.template.backend(vendor, self._clock), self._namespace)
+        return self.setdefault(vendor, backend)  # two first uses at once keep one copy
+
+
+def bound(backend: Any, namespace: str | None) -> Any:
+    """The backend, signing what it hands out (talque cursors) for `namespace` only (None: the default)."""
+    bind = getattr(backend, "bind_namespace", None)
+    if bind is not None and namespace is not None:
+        bind(namespace)
+    return backend
 
 
 _cache: dict[Path, tuple[tuple[int, int, int], Template]] = {}

@@ -17,7 +17,6 @@ from pathlib import Path
 from time import time_ns
 from typing import Any
 
-import orjson
 from starlette.responses import Response
 from starlette.types import Scope
 
@@ -105,7 +104,7 @@ class Namespace:
         """The state's size as a JSON dump plus the journal's kept bodies: an estimate, computed on demand."""
         journal = self.state.journal.query(limit=1 << 30)
         kept = sum(len(e.request_body) + len(e.response_body) + JOURNAL_ENTRY_OVERHEAD for e in journal)
-        return len(orjson.dumps(self.state.dump())) + kept
+        return self.state.dump_size() + kept
 
     def as_dict(self) -> dict[str, Any]:
         return {

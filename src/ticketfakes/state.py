@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
+
 from .core.clock import Clock
 from .core.collector import thaw
 from .core.faults import Faults
@@ -19,7 +21,7 @@ from .core.idempotency import IdempotencyStore
 from .core.journal import Journal
 from .core.problems import BadRequest
 from .core.ratelimit import RateLimiter
-from .fixture_cache import Template, template_for
+from .fixture_cache import CopiedOnFirstUse, Template, bound, template_for
 from .fixtures import Section
 
 # vendor -> "module:BackendClass"
@@ -51,11 +53,6 @@ def backend_class(vendor: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def load_backends(fixtures: str | Path | None, clock: Clock, vendors: tuple[str, ...] = VENDORS) -> dict[str, Any]:
-    """Fresh backends for `vendors` from a fixture file (FixtureError names the bad key)."""
-    return template_for(fixtures).backends(clock, vendors)
-
-
 def restored_backend(vendor: str, dump: Any, clock: Clock) -> Any:
     backend = backend_class(vendor).from_fixture(None, clock)
     backend.restore(dump)  # raises BadRequest on a malformed part
@@ -83,17 +80,23 @@ class State:
         self.idempotency = IdempotencyStore(self.clock)
         self.backends: dict[str, Any] = {}
         if dump is None:
-            self.backends = self._bound((template or template_for(self.fixtures)).backends(self.clock))
+            self.backends = self._fresh(template or template_for(self.fixtures))
         else:
             self.restore(dump)
 
+    def _fresh(self, template: Template) -> dict[str, Any]:
+        """Copies of the template's backends: a namespace's on first use of each vendor; the default
+        namespace's at once, so that the bare path's backend lookups stay those of a plain dict."""
+        if self.namespace == DEFAULT_NAMESPACE:
+            return template.backends(self.clock)
+        return CopiedOnFirstUse(template, self.clock, self.namespace)
+
+    def _bind(self, backend: Any) -> Any:
+        return bound(backend, None if self.namespace == DEFAULT_NAMESPACE else self.namespace)
+
     def _bound(self, backends: dict[str, Any]) -> dict[str, Any]:
-        """Backends that sign what they hand out (talque cursors) for this namespace only."""
-        if self.namespace != DEFAULT_NAMESPACE:
-            for backend in backends.values():
-                bind = getattr(backend, "bind_namespace", None)
-                if bind is not None:
-                    bind(self.namespace)
+        for backend in backends.values():
+            self._bind(backend)
         return backends
 
     def backend(self, vendor: str) -> Any:
@@ -103,18 +106,19 @@ class State:
         """Back to the fixture state (one vendor or all); faults, rate limits and replay records cleared."""
         vendors = (vendor,) if vendor else VENDORS
         source = Path(fixtures) if fixtures else self.fixtures
-        fresh = load_backends(source, self.clock, vendors)  # raises before anything changes
+        template = template_for(source)  # raises before anything changes
         thaw()
         if fixtures and vendor is None:
             self.fixtures = source
-        self.backends.update(self._bound(fresh))
         if vendor is None:
+            self.backends = self._fresh(template)
             self.clock.reset()
             self.faults.clear()
             self.rate_limits.reset()
             self.idempotency.clear()
             self.journal.clear()
         else:
+            self.backends[vendor] = self._bind(template.backend(vendor, self.clock))
             self.idempotency.clear(f"{vendor}:")
         return list(vendors)
 
@@ -124,9 +128,20 @@ class State:
         return {
             "version": 1,
             "clock": self.clock.snapshot(),
-            "vendors": {name: backend.dump() for name, backend in self.backends.items()},
+            "vendors": {name: self.backends[name].dump() for name in VENDORS},
             "idempotency": self.idempotency.dump(),
         }
+
+    def dump_size(self) -> int:
+        """About the bytes of `dump()` as JSON, without copying a vendor not used yet (its template's size)."""
+        backends = self.backends
+        unused = backends.template.dump_sizes if isinstance(backends, CopiedOnFirstUse) else {}
+        around = {"version": 1, "clock": self.clock.snapshot(), "vendors": {}, "idempotency": self.idempotency.dump()}
+        size = len(orjson.dumps(around))
+        for vendor in VENDORS:
+            used = vendor in backends or vendor not in unused
+            size += len(vendor) + 4 + (len(orjson.dumps(backends[vendor].dump())) if used else unused[vendor])
+        return size
 
     def restore(self, dump: Any) -> None:
         """Replace everything with `dump`; a malformed dump -> BadRequest and the old state is kept."""
@@ -154,9 +169,8 @@ class State:
         and the clock (a dump's, else real time); journal, fault rules and rate limits cleared. `fixtures`
         is what later resets load."""
         if isinstance(source, Template):
-            fresh = source.backends(self.clock)
             thaw()
-            self.backends = self._bound(fresh)
+            self.backends = self._fresh(source)
             self.idempotency.clear()
             self.clock.reset()
         else:
