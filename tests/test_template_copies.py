@@ -7,9 +7,12 @@ import gc
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from ticketfakes.core.clock import Clock
+from ticketfakes.core.copying import Copier
+from ticketfakes.fakes.talque.mapping import Client
 from ticketfakes.fixture_cache import template_for
 from ticketfakes.namespaces import Namespaces
 from ticketfakes.state import VENDORS, State
@@ -80,3 +83,14 @@ def test_a_namespace_copies_each_vendor_on_first_use_and_a_reset_starts_over() -
     with pytest.raises(KeyError):
         state.backend("nope")
     assert list(namespaces.default.backends) == list(VENDORS)  # the bare path's: built at start-up
+
+
+def test_the_copier_shares_frozen_records_and_json_fragments_and_copies_the_rest() -> None:
+    frozen = Client("c", "s", "p", frozenset({"o"}), False)
+    fragment = orjson.Fragment(b'{"cached": true}')
+    index: list[Any] = [frozen]
+    original = {"index": index, "again": index, "records": {"c": frozen}, "cache": fragment}
+    copy = Copier(original).copy()
+    assert copy == original
+    assert copy["records"]["c"] is frozen and copy["cache"] is fragment  # immutable: shared
+    assert copy["index"] is not index and copy["again"] is copy["index"]  # mutable: copied, sharing kept

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +65,13 @@ def bound(backend: Any, namespace: str | None) -> Any:
     return backend
 
 
-_cache: dict[Path, tuple[tuple[int, int, int], Template]] = {}
+_cache: dict[Path | Traversable, tuple[tuple[int, int, int], Template]] = {}
 _lock = threading.Lock()
 
 
-def _stamp(file: Path) -> tuple[int, int, int]:
+def _stamp(file: Path | Traversable) -> tuple[int, int, int]:
+    if not isinstance(file, Path):  # the packaged default read from a zipped install: it never changes
+        return 0, 0, 0
     try:
         info = os.stat(file)
     except (OSError, ValueError) as exc:  # ValueError: a path no file can have (a NUL byte)
@@ -76,7 +79,7 @@ def _stamp(file: Path) -> tuple[int, int, int]:
     return info.st_mtime_ns, info.st_size, info.st_ino
 
 
-def _parse(file: Path) -> Template:
+def _parse(file: Path | Traversable) -> Template:
     from .state import VENDORS, backend_class  # state.py imports this module
 
     root = load_fixture_file(file)
@@ -87,7 +90,7 @@ def _parse(file: Path) -> Template:
 
 def template_for(fixtures: str | Path | None) -> Template:
     """The state a fixture file describes, built once (FixtureError names the bad key)."""
-    file = Path(fixtures) if fixtures else DEFAULT_FIXTURES
+    file: Path | Traversable = Path(fixtures) if fixtures else DEFAULT_FIXTURES
     stamp = _stamp(file)
     with _lock:
         cached = _cache.get(file)

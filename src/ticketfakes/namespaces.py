@@ -2,8 +2,9 @@
 
 Every `State` is one namespace; paths without `/ns/` are the namespace `default`. The compiled operations
 are shared: `CurrentState` tells them, per request, which namespace's `State` they serve. A namespace is
-created on first use as a copy of the server fixture's dump (parsed once at start-up), or explicitly
-through `PUT /_admin/namespaces/{name}`; `--max-namespaces` caps how many exist, never by evicting one.
+created on first use as a copy of the server fixture's state (built once at start-up, each vendor copied
+when the namespace first uses it), or explicitly through `PUT /_admin/namespaces/{name}`;
+`--max-namespaces` caps how many exist, never by evicting one.
 """
 
 from __future__ import annotations

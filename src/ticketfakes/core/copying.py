@@ -5,7 +5,8 @@ A fixture file's built state is copied for every reset and every new namespace (
 point to it stay one object), and, unlike a restore, checks nothing: the graph was built and checked once.
 
 Frozen dataclasses are not copied but shared between all copies: they hold only immutable values here
-(ids, tuples, frozensets), and copying them would cost a Python call each.
+(ids, tuples, frozensets), and copying them would cost a Python call each. So are `orjson.Fragment`s
+(immutable JSON a record may cache), which cannot be pickled.
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ import io
 import pickle
 from typing import Any
 
+import orjson
 
-def _is_frozen(obj: Any) -> bool:
+
+def _is_shared(obj: Any) -> bool:
+    if isinstance(obj, orjson.Fragment):
+        return True
     params = getattr(type(obj), "__dataclass_params__", None)
     return params is not None and params.frozen
 
@@ -26,7 +31,7 @@ class _Pickler(pickle.Pickler):
         self.shared: list[Any] = []
 
     def persistent_id(self, obj: Any) -> int | None:  # type: ignore[override]
-        if _is_frozen(obj):
+        if _is_shared(obj):
             self.shared.append(obj)
             return len(self.shared) - 1
         return None
