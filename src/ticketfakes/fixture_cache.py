@@ -82,7 +82,7 @@ def _stamp(file: Path | Traversable) -> tuple[int, int, int]:
 def _parse(file: Path | Traversable) -> Template:
     from .state import VENDORS, backend_class  # state.py imports this module
 
-    root = load_fixture_file(file)
+    root = load_fixture_file(file if isinstance(file, Path) else None)  # None: the packaged default
     clock = Clock()
     built = {vendor: backend_class(vendor).from_fixture(root.section(vendor, None), clock) for vendor in VENDORS}
     return Template(built)
