@@ -1,15 +1,19 @@
 """What namespaces cost (docs/namespaces.md), in-process, as ratios measured in one run.
 
     python bench/namespaces.py [--seconds 0.3] [--rounds 16] [--out bench/results/namespaces.json]
+                               [--before OLD_CHECKOUT/src [--repeat 2]]
 
 - creating a namespace (first use, and `PUT /_admin/namespaces/{name}`) and resetting one
-  (`POST /ns/{name}/_admin/reset`), each against one light request (`GET /gomry/api/v1/events`);
+  (`POST /ns/{name}/_admin/reset`), each against one light request (`GET /gomry/api/v1/events`); a new
+  namespace's first requests to all three vendors, against the same three requests; each vendor's copy;
 - the namespace lookup on the per-ticket endpoints: each bench case sent to `/ns/default/...` against the
   same case on the bare path (one State, so only the lookup differs), interleaved, median ratio;
 - memory per idle namespace and per 1,000 (tracemalloc, and the process's resident size).
 
 Times are CPU µs of the app alone (bench/hotpath.py's driver, no sockets). bench/run runs this as its
-`namespaces` phase; `--skip namespaces` leaves it out.
+`namespaces` phase; `--skip namespaces` leaves it out. `--before` is a copy of an older `src/` (specs and
+fixtures beside it, as in the repo): the whole measurement then runs in a process per tree, the trees
+alternating `--repeat` times, and each figure is the median of its tree's runs (before/after in one run).
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ import asyncio
 import gc
 import itertools
 import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -35,6 +42,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PER_TICKET = ("talque_read_10", "talque_list_page", "webhook_1_created", "gomry_create", "gomry_list", "planhat_put_1")
 PREFIXES = {"talque": "/talque", "gomry": "/gomry/api/v1", "planhat": "/planhat"}
 LIGHT = ("GET", "/gomry/api/v1/events", {"x-api-key": "gk_demo_write"})
+# One light request per vendor: a namespace used with all three pays for three copies.
+EACH_VENDOR = (
+    ("GET", "/gomry/api/v1/events", {"x-api-key": "gk_demo_write"}, None),
+    ("POST", "/talque/api/v1/ticket/list",
+     {"x-tq-client-id": "demo-client", "x-tq-secret": "demo-secret", "content-type": "application/json"},
+     b'{"orgId": "org-demo"}'),
+    ("GET", "/planhat/tickets", {"authorization": "Bearer ph_demo_token"}, None),
+)
 
 
 def cpu_us(run: Any, seconds: float) -> float:
@@ -56,7 +71,7 @@ def checked(status: int, expected: int, what: str) -> None:
         raise RuntimeError(f"{what}: status {status}, expected {expected}")
 
 
-def creation(seconds: float) -> dict[str, Any]:
+def creation(seconds: float, rounds: int = 5) -> dict[str, Any]:
     """Create and reset from the default fixture, against one light request, on the default fixture."""
     from ticketfakes.app import create_app
 
@@ -70,10 +85,23 @@ def creation(seconds: float) -> dict[str, Any]:
     async def first_use(_: int) -> None:
         name = f"c{next(counter)}"
         checked((await driver.request(*LIGHT[:1], f"/ns/{name}" + LIGHT[1], LIGHT[2], None))[0], 200, "first use")
-        app.namespaces.delete(name)  # stay under the cap; deleting is a dict pop
+        app.namespaces.delete(name)  # bounded memory; freeing the namespace is thus counted in its creation
+
+    async def each_vendor(_: int) -> None:
+        for method, path, headers, body in EACH_VENDOR:
+            checked((await driver.request(method, path, headers, body))[0], 200, path)
+
+    async def first_use_all(_: int) -> None:
+        name = f"a{next(counter)}"
+        for method, path, headers, body in EACH_VENDOR:
+            checked((await driver.request(method, f"/ns/{name}" + path, headers, body))[0], 200, path)
+        app.namespaces.delete(name)
 
     async def put(_: int) -> None:
-        checked((await driver.request("PUT", f"/_admin/namespaces/p{next(counter)}", {}, None))[0], 201, "PUT")
+        name = f"p{next(counter)}"
+        checked((await driver.request("PUT", f"/_admin/namespaces/{name}", {}, None))[0], 201, "PUT")
+        # As for first use: thousands of namespaces kept would time the garbage collector walking them.
+        app.namespaces.delete(name)
 
     async def renew(_: int) -> None:
         checked((await driver.request("PUT", "/_admin/namespaces/kept", {}, None))[0], 200, "PUT (renew)")
@@ -83,17 +111,39 @@ def creation(seconds: float) -> dict[str, Any]:
 
     app.namespaces.max_namespaces = 10**9
     asyncio.run(driver.request("PUT", "/_admin/namespaces/kept", {}, None))
-    rounds: dict[str, list[float]] = {"light": [], "first_use": [], "put_create": [], "put_renew": [], "reset": []}
-    for _ in range(3):  # interleaved: each figure sees the same machine
-        rounds["light"].append(cpu_us(light, seconds))
-        rounds["first_use"].append(cpu_us(first_use, seconds) - rounds["light"][-1])  # the request itself out
-        rounds["put_create"].append(cpu_us(put, seconds))
-        for name in [n.name for n in app.namespaces.listing() if n.name.startswith("p")]:
-            app.namespaces.delete(name)
-        rounds["put_renew"].append(cpu_us(renew, seconds))
-        rounds["reset"].append(cpu_us(reset, seconds))
-    us = {name: round(statistics.median(values), 1) for name, values in rounds.items()}
-    return {"us": us, "vs_light_request": {k: round(v / us["light"], 2) for k, v in us.items() if k != "light"}}
+    try:
+        from ticketfakes.fixture_cache import template_for  # a copy per vendor since this work (no before)
+    except ImportError:
+        template_for = None
+    template = template_for(None) if template_for else None
+    vendors = ("talque", "gomry", "planhat") if template else ()
+    figures: dict[str, list[float]] = {"light": [], "first_use": [], "put_create": [], "put_renew": [], "reset": [],
+                                       "first_use_all_vendors": [], **{f"copy_{v}": [] for v in vendors}}
+    for _ in range(rounds):  # interleaved: each figure sees the same machine
+        figures["light"].append(cpu_us(light, seconds))
+        figures["first_use"].append(cpu_us(first_use, seconds) - figures["light"][-1])  # the request itself out
+        figures["put_create"].append(cpu_us(put, seconds))
+        figures["put_renew"].append(cpu_us(renew, seconds))
+        figures["reset"].append(cpu_us(reset, seconds))
+        three = cpu_us(each_vendor, seconds)
+        figures["first_use_all_vendors"].append(cpu_us(first_use_all, seconds) - three)
+        for vendor in vendors:
+            figures[f"copy_{vendor}"].append(cpu_us(copier(template, vendor), seconds / 3))
+    us = {name: round(statistics.median(values), 1) for name, values in figures.items()}
+    light = {k: round(v / us["light"], 2) for k, v in us.items() if k != "light" and not k.startswith("copy")}
+    return {"us": us, "vs_light_request": light}
+
+
+def copier(template: Any, vendor: str) -> Any:
+    """One vendor's copy from the fixture's template."""
+    from ticketfakes.core.clock import Clock
+
+    clock = Clock()
+
+    async def copy(_: int) -> None:
+        template.backend(vendor, clock)
+
+    return copy
 
 
 def sender(driver: Driver, case: Case, prefix: str, counter: itertools.count[int]) -> Any:
@@ -167,9 +217,9 @@ def memory(count: int) -> dict[str, Any]:
 
 def measure(seconds: float = 0.3, rounds: int = 16, fixtures: Path | None = None) -> dict[str, Any]:
     fixtures = fixtures or ROOT / "bench" / "fixtures.yaml"
-    results = {"creation": creation(seconds)}
+    results = {"creation": creation(seconds, max(3, rounds // 3))}
     print(f"  creation: {results['creation']}", flush=True)
-    results["lookup"] = lookup(seconds, rounds, fixtures)
+    results["lookup"] = lookup(seconds / 3, rounds * 3, fixtures)  # short pairs: drift cancels better
     overheads = [case["overhead_pct"] for case in results["lookup"].values()]
     results["lookup_overhead_pct_median"] = round(statistics.median(overheads), 2)
     results["lookup_overhead_pct_max"] = max(overheads)
@@ -178,13 +228,46 @@ def measure(seconds: float = 0.3, rounds: int = 16, fixtures: Path | None = None
     return results
 
 
+def _median_of(runs: list[Any]) -> Any:
+    """The figure-by-figure median of equally shaped results."""
+    if isinstance(runs[0], dict):
+        return {key: _median_of([run[key] for run in runs]) for key in runs[0]}
+    if isinstance(runs[0], (int, float)):
+        return round(statistics.median(runs), 2)
+    return runs[0]
+
+
+def before_after(before: str, repeat: int, seconds: float, rounds: int) -> dict[str, Any]:
+    """This measurement of two source trees, each run in a process of its own, the trees alternating."""
+    trees = {"before": str(Path(before).resolve()), "after": str(ROOT / "src")}
+    runs: dict[str, list[Any]] = {"before": [], "after": []}
+    for i in range(repeat):
+        for side in ("before", "after") if i % 2 == 0 else ("after", "before"):
+            with tempfile.NamedTemporaryFile(suffix=".json") as out:
+                command = [sys.executable, __file__, "--seconds", str(seconds), "--rounds", str(rounds),
+                           "--out", out.name]
+                subprocess.run(command, env={**os.environ, "PYTHONPATH": trees[side]}, check=True)
+                runs[side].append(json.loads(Path(out.name).read_text()))
+    return {side: _median_of(results) for side, results in runs.items()} | {"runs_per_tree": repeat}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=0.3, help="length of one timed run")
-    parser.add_argument("--rounds", type=int, default=16, help="pairs of runs per case (bare, /ns/)")
+    parser.add_argument("--rounds", type=int, default=16,
+                        help="x3 pairs of runs per lookup case (bare, /ns/), a third of --seconds each")
     parser.add_argument("--out", default="")
+    parser.add_argument("--before", default="", help="an older src/ to measure in the same run")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per tree with --before")
     args = parser.parse_args()
-    text = json.dumps(measure(args.seconds, args.rounds), indent=2)
+    import ticketfakes
+
+    print(f"  measuring {Path(ticketfakes.__file__).parent}", flush=True)
+    if args.before:
+        results = before_after(args.before, args.repeat, args.seconds, args.rounds)
+    else:
+        results = measure(args.seconds, args.rounds)
+    text = json.dumps(results, indent=2)
     if args.out:
         Path(args.out).write_text(text + "\n")
     print(text)

@@ -9,6 +9,7 @@ zip (no files on disk) still finds its data.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -33,9 +34,18 @@ def run(*args: str | Path, cwd: Path, timeout: float = 600, env: dict[str, str] 
     return result.stdout
 
 
+# What a build never reads: a private copy of the tree without them builds in a second (parallel workers
+# must not share setuptools' build/ and egg-info folders in the checkout).
+NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "venv", "build", "dist", "*.egg-info", "node_modules", ".node",
+                                     ".work", ".hypothesis", ".pytest_cache", ".ruff_cache", "__pycache__", "results")
+
+
 def build(outdir: Path, *options: str) -> Path:
-    """`python -m build` from the checkout, without isolation (setuptools comes with the test extra)."""
-    run(sys.executable, "-m", "build", "--no-isolation", "--outdir", outdir, *options, ROOT, cwd=outdir.parent)
+    """`python -m build` from a copy of the checkout, without isolation (setuptools comes with the test extra)."""
+    source = outdir.parent / "source"
+    if not source.exists():
+        shutil.copytree(ROOT, source, symlinks=True, ignore=NOT_SOURCES)  # the data/ links stay links
+    run(sys.executable, "-m", "build", "--no-isolation", "--outdir", outdir, *options, source, cwd=outdir.parent)
     (wheel,) = outdir.glob("*.whl")
     return wheel
 

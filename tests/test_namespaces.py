@@ -433,3 +433,62 @@ def test_the_rest_of_the_control_plane_works_per_namespace(server: httpx.Client)
     assert server.delete(f"/ns/{a}/_admin/requests").status_code == 200
     assert [e["method"] for e in server.get(f"/ns/{a}/_admin/requests").json()["requests"]] == ["DELETE"]
     assert len(server.get(f"/ns/{b}/_admin/requests").json()["requests"]) > 1
+
+
+def test_mutating_every_kind_of_record_in_one_namespace_changes_no_other(server: httpx.Client) -> None:
+    """Namespaces are copies of one built template: none may share a mutable record with it or another."""
+
+    def observed(ns: str) -> dict[str, Any]:
+        dump = server.get(f"/ns/{ns}/_admin/state").json()
+        del dump["vendors"]["talque"]["cursor_secret"]  # a new one in every copy, on purpose
+        return {
+            "vendors": dump["vendors"],
+            "idempotency": dump["idempotency"],
+            # what the dump leaves out: seat counters, status indexes, profiles, the outbox, the listings
+            "events": server.get(f"/ns/{ns}{GOMRY}/events", headers=GOMRY_WRITE).json(),
+            "small": server.get(f"/ns/{ns}{GOMRY}/events/evt_small", headers=GOMRY_WRITE).json(),
+            "attendees": [attendees(server, ns, status) for status in ("valid", "checked_in", "deleted")],
+            "outbox": server.get(f"/ns/{ns}/_admin/gomry/outbox").json(),
+            "profiles": server.get(f"/ns/{ns}/_admin/talque/orgs/org-demo/profiles").json(),
+            "talque": server.post(f"/ns/{ns}{LIST}", headers=TALQUE_AUTH, json={"orgId": "org-demo"}).json(),
+            "planhat": server.get(f"/ns/{ns}{PLANHAT}", headers=PLANHAT_AUTH).json(),
+        }
+
+    def attendees(http: httpx.Client, ns: str, status: str) -> Any:
+        return http.get(f"/ns/{ns}" + ATTENDEES.format(event="evt_small"), headers=GOMRY_WRITE,
+                        params={"status": status, "page_size": 100}).json()
+
+    earlier, mutated = fresh_name(), fresh_name()
+    reference = observed(earlier)
+    default_before = observed("default")
+    # Gomry: contacts, attendees (three statuses), seat counters, the outbox, replay records
+    booked = book(server, mutated, email="one@example.com", send_email=True,
+                  headers={**GOMRY_WRITE, "Idempotency-Key": "k1"}).json()["data"][0]
+    second = book(server, mutated, email="two@example.com").json()["data"][0]
+    url = f"/ns/{mutated}" + ATTENDEES.format(event="evt_small")
+    assert server.patch(f"{url}/{booked['id']}", headers=GOMRY_WRITE, json={"status": "checked_in"}).status_code == 200
+    assert server.delete(f"{url}/{second['id']}", headers=GOMRY_WRITE).status_code in (200, 204)
+    # talque: tickets, purchase orders' holders, profiles, check-ins, the orgs' memo of resolved id lists
+    written = server.post(f"/ns/{mutated}{WEBHOOK}", headers=TALQUE_AUTH, json={"tickets": [
+        {"extTicketId": "M-1", "email": "m1@example.com", "extPurchaseId": "P-1"},
+        {"extTicketId": "M-2", "email": "m2@example.com"}]})
+    assert written.status_code == 200, written.text
+    org_ticket_id = written.json()["ticketById"]["M-1"]["model"]["orgTicketId"]
+    check_ins = f"/ns/{mutated}/_admin/talque/orgs/org-demo/tickets/{org_ticket_id}"
+    assert server.post(f"{check_ins}/check-ins", json={"at_ms": 5}).status_code == 200
+    assert server.post(f"{check_ins}/check-in-reset").status_code == 200
+    # Planhat: tickets created, updated (replaced in their indexes) and deleted
+    put = server.put(f"/ns/{mutated}{PLANHAT}", headers=PLANHAT_AUTH, json=[
+        {"sourceId": "s1", "email": "max@acme.example", "custom": {"n": [1]}},
+        {"sourceId": "s2", "email": "max@acme.example"}])
+    assert put.status_code == 200, put.text
+    assert server.put(f"/ns/{mutated}{PLANHAT}", headers=PLANHAT_AUTH,
+                      json=[{"sourceId": "s1", "email": "max@acme.example", "status": "closed"}]).status_code == 200
+    ticket_id = put.json()["upsertedIds"][1]
+    assert server.delete(f"/ns/{mutated}{PLANHAT}/{ticket_id}", headers=PLANHAT_AUTH).status_code == 200
+
+    changed = observed(mutated)
+    assert all(changed[key] != reference[key] for key in ("events", "small", "outbox", "profiles", "talque", "planhat"))
+    assert observed(earlier) == reference  # a copy made before
+    assert observed(fresh_name()) == reference  # a copy made after: the template is untouched
+    assert observed("default") == default_before

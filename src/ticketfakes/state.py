@@ -2,7 +2,7 @@
 
 One `State` per namespace (docs/namespaces.md); `reset` rebuilds backends from a fixture file, `dump`/`restore`
 move everything (backends, clock, idempotency records) to JSON and back. A fixture file is parsed once
-and then copied from its dump (`fixture_cache`), so a reset or a new namespace costs a restore, not a parse.
+and its built backends copied (`fixture_cache`), so a reset or a new namespace costs a copy, not a parse.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
+
 from .core.clock import Clock
 from .core.collector import thaw
 from .core.faults import Faults
@@ -20,7 +22,7 @@ from .core.journal import Journal
 from .core.problems import BadRequest
 from .core.ratelimit import RateLimiter
 from .core.violations import Violations
-from .fixture_cache import fresh_copy, parsed_dump
+from .fixture_cache import CopiedOnFirstUse, Template, bound, template_for
 from .fixtures import Section
 
 # vendor -> "module:BackendClass"
@@ -41,16 +43,15 @@ class Backend(Protocol):
 
     def restore(self, state: dict[str, Any]) -> None: ...
 
+    def template_data(self) -> Any: ...  # what `fixture_cache.Template` copies for every new backend
+
+    @classmethod
+    def from_template_data(cls, data: Any, clock: Clock) -> Backend: ...
+
 
 def backend_class(vendor: str) -> Any:
     module, _, name = BACKENDS[vendor].partition(":")
     return getattr(importlib.import_module(module), name)
-
-
-def load_backends(fixtures: str | Path | None, clock: Clock, vendors: tuple[str, ...] = VENDORS) -> dict[str, Any]:
-    """Fresh backends for `vendors` from a fixture file (FixtureError names the bad key)."""
-    vendors_dump = fresh_copy(parsed_dump(fixtures))["vendors"]
-    return {vendor: restored_backend(vendor, vendors_dump[vendor], clock) for vendor in vendors}
 
 
 def restored_backend(vendor: str, dump: Any, clock: Clock) -> Any:
@@ -66,8 +67,10 @@ class State:
         validate_responses: bool = False,
         namespace: str = DEFAULT_NAMESPACE,
         dump: dict[str, Any] | None = None,
+        template: Template | None = None,
     ) -> None:
-        """The fixture file's state, or (`dump`) a copy of a state dump (BadRequest if malformed)."""
+        """The fixture file's state (copied from `template` when given: the file's, built already), or
+        (`dump`) a copy of a state dump (BadRequest if malformed)."""
         self.fixtures = Path(fixtures) if fixtures else None
         self.validate_responses = validate_responses
         self.namespace = namespace
@@ -79,17 +82,23 @@ class State:
         self.idempotency = IdempotencyStore(self.clock)
         self.backends: dict[str, Any] = {}
         if dump is None:
-            self.backends = self._bound(load_backends(self.fixtures, self.clock))
+            self.backends = self._fresh(template or template_for(self.fixtures))
         else:
             self.restore(dump)
 
+    def _fresh(self, template: Template) -> dict[str, Any]:
+        """Copies of the template's backends: a namespace's on first use of each vendor; the default
+        namespace's at once, so that the bare path's backend lookups stay those of a plain dict."""
+        if self.namespace == DEFAULT_NAMESPACE:
+            return template.backends(self.clock)
+        return CopiedOnFirstUse(template, self.clock, self.namespace)
+
+    def _bind(self, backend: Any) -> Any:
+        return bound(backend, None if self.namespace == DEFAULT_NAMESPACE else self.namespace)
+
     def _bound(self, backends: dict[str, Any]) -> dict[str, Any]:
-        """Backends that sign what they hand out (talque cursors) for this namespace only."""
-        if self.namespace != DEFAULT_NAMESPACE:
-            for backend in backends.values():
-                bind = getattr(backend, "bind_namespace", None)
-                if bind is not None:
-                    bind(self.namespace)
+        for backend in backends.values():
+            self._bind(backend)
         return backends
 
     def backend(self, vendor: str) -> Any:
@@ -99,12 +108,12 @@ class State:
         """Back to the fixture state (one vendor or all); faults, rate limits and replay records cleared."""
         vendors = (vendor,) if vendor else VENDORS
         source = Path(fixtures) if fixtures else self.fixtures
-        fresh = load_backends(source, self.clock, vendors)  # raises before anything changes
+        template = template_for(source)  # raises before anything changes
         thaw()
         if fixtures and vendor is None:
             self.fixtures = source
-        self.backends.update(self._bound(fresh))
         if vendor is None:
+            self.backends = self._fresh(template)
             self.clock.reset()
             self.faults.clear()
             self.rate_limits.reset()
@@ -112,6 +121,7 @@ class State:
             self.journal.clear()
             self.violations.clear()
         else:
+            self.backends[vendor] = self._bind(template.backend(vendor, self.clock))
             self.idempotency.clear(f"{vendor}:")
         return list(vendors)
 
@@ -121,9 +131,20 @@ class State:
         return {
             "version": 1,
             "clock": self.clock.snapshot(),
-            "vendors": {name: backend.dump() for name, backend in self.backends.items()},
+            "vendors": {name: self.backends[name].dump() for name in VENDORS},
             "idempotency": self.idempotency.dump(),
         }
+
+    def dump_size(self) -> int:
+        """About the bytes of `dump()` as JSON, without copying a vendor not used yet (its template's size)."""
+        backends = self.backends
+        unused = backends.template.dump_sizes if isinstance(backends, CopiedOnFirstUse) else {}
+        around = {"version": 1, "clock": self.clock.snapshot(), "vendors": {}, "idempotency": self.idempotency.dump()}
+        size = len(orjson.dumps(around))
+        for vendor in VENDORS:
+            used = vendor in backends or vendor not in unused
+            size += len(vendor) + 4 + (len(orjson.dumps(backends[vendor].dump())) if used else unused[vendor])
+        return size
 
     def restore(self, dump: Any) -> None:
         """Replace everything with `dump`; a malformed dump -> BadRequest and the old state is kept."""
@@ -146,12 +167,19 @@ class State:
             self.clock.freeze(bool(clock.get("frozen")))
             self.clock.set(clock["now_ms"])
 
-    def renew(self, dump: Any, fixtures: str | Path | None) -> None:
-        """A fresh world from `dump`, in place: backends, replay records, and the clock (the dump's, else
-        real time); journal, fault rules and rate limits cleared. `fixtures` is what later resets load."""
-        self.restore(dump)  # validates before anything changes
-        if not isinstance(dump.get("clock"), dict):
+    def renew(self, source: Template | Any, fixtures: str | Path | None) -> None:
+        """A fresh world, in place, from a fixture's `Template` or a state `dump`: backends, replay records,
+        and the clock (a dump's, else real time); journal, fault rules and rate limits cleared. `fixtures`
+        is what later resets load."""
+        if isinstance(source, Template):
+            thaw()
+            self.backends = self._fresh(source)
+            self.idempotency.clear()
             self.clock.reset()
+        else:
+            self.restore(source)  # validates before anything changes
+            if not isinstance(source.get("clock"), dict):
+                self.clock.reset()
         self.fixtures = Path(fixtures) if fixtures else None
         self.faults.clear()
         self.rate_limits.reset()

@@ -65,6 +65,17 @@ class GomryBackend:
             backend._s = load_fixture(section)
         return apply_records(backend, section)
 
+    # -- copies of a fixture's state (state.Template; docs/namespaces.md, "Cost") ----------------------
+    def template_data(self) -> GomryState:
+        return self._s
+
+    @classmethod
+    def from_template_data(cls, data: GomryState, clock: Clock) -> GomryBackend:
+        """A backend around a private copy of a template's `template_data()`, trusted as it is."""
+        backend = cls(clock)
+        backend._s = data
+        return backend
+
     # -- programmatic set-up (tests and seeding; fixtures use the same calls) -------------------------
     def add_org(self, org_id: str, name: str | None = None) -> None:
         with self._lock:

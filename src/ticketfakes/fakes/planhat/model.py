@@ -86,6 +86,20 @@ class PlanhatBackend:
         tokens, companies, users = parse_fixture(section)
         return apply_records(cls(clock, tokens, companies, users), section)
 
+    # -- copies of a fixture's state (state.Template; docs/namespaces.md, "Cost") ----------------------
+    def template_data(self) -> tuple[list[str], list[Company], list[EndUser], list[Ticket]]:
+        tickets = list(self._store.tickets.values())
+        return self._tokens, list(self._companies.values()), list(self._users.values()), tickets
+
+    @classmethod
+    def from_template_data(
+        cls, data: tuple[list[str], list[Company], list[EndUser], list[Ticket]], clock: Clock
+    ) -> PlanhatBackend:
+        """A backend around a private copy of a template's `template_data()`, trusted as it is."""
+        backend = cls(clock)
+        backend._install(*data)
+        return backend
+
     def _install(
         self, tokens: list[str], companies: list[Company], users: list[EndUser], tickets: list[Ticket]
     ) -> None:

@@ -8,6 +8,7 @@ The operations repeat the org and access checks themselves, so calling them dire
 from __future__ import annotations
 
 import hmac
+import secrets
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -62,6 +63,17 @@ class TalqueBackend:
     def from_fixture(cls, section: Section | None, clock: Clock) -> TalqueBackend:
         """Raises FixtureError naming the bad key."""
         return apply_records(cls(clock, state_from_fixture(section)), section)
+
+    # -- copies of a fixture's state (state.Template; docs/namespaces.md, "Cost") ----------------------
+    def template_data(self) -> TalqueState:
+        return self._state
+
+    @classmethod
+    def from_template_data(cls, data: TalqueState, clock: Clock) -> TalqueBackend:
+        """A backend around a private copy of a template's `template_data()`, trusted as it is, with a new
+        cursor secret: cursors handed out before a reset are refused after it, as when the file is parsed."""
+        data.cursor_secret = secrets.token_bytes(16)
+        return cls(clock, data)
 
     def reset(self, section: Section | None) -> None:
         """Replaces the whole state by a fixture's (raises FixtureError and keeps the old state)."""
