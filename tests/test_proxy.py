@@ -88,9 +88,12 @@ def contract_session(http: httpx.Client) -> None:
 
 
 def test_a_correct_upstream_breaks_nothing(client: httpx.Client, proxy: ServedProxy) -> None:
+    began_ms = time.time() * 1000
     contract_session(client)
     assert proxy.violations() == []
     journal = client.get("/_admin/requests", params={"limit": 1000}).json()["requests"]
+    # each exchange at the wall time it happened (the dashboard's "wall" column)
+    assert all(began_ms - 1000 <= entry["wall_ms"] <= time.time() * 1000 + 1000 for entry in journal)
     assert {entry["vendor"] for entry in journal} >= {"talque", "gomry", "planhat"}
     assert all(entry["violations"] == [] for entry in journal if entry["vendor"] != "admin")
 

@@ -33,6 +33,7 @@ class Exchange:
     request_headers: list[tuple[str, str]]  # as sent, names lower-case
     request_body: bytes
     started_ms: int  # wall clock (HAR's startedDateTime)
+    started: float = 0.0  # time.perf_counter() when the request arrived (the journal's wall time)
     status: int = 0
     reason: str = ""
     http_version: str = "HTTP/1.1"

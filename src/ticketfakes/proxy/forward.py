@@ -147,7 +147,7 @@ class ProxyApp:
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
         exchange = Exchange(upstream.vendor, scope["method"], path, path[len(upstream.prefix):] or "/", query,
                             headers, b"", int(time.time() * 1000),
-                            http_version=f"HTTP/{scope.get('http_version', '1.1')}")
+                            http_version=f"HTTP/{scope.get('http_version', '1.1')}", started=started)
         # The raw path, as the client encoded it: forwarded unchanged, not re-encoded from the decoded one.
         raw_path: bytes = scope.get("raw_path") or path.encode()
         rest = raw_path[len(upstream.prefix):].decode("latin-1") or "/"
@@ -270,6 +270,7 @@ class ProxyApp:
             query=exchange.query, status=exchange.status, duration_ms=exchange.duration_ms,
             validation_errors=request_errors, request_body=preview(exchange.request_body),
             response_body=preview(exchange.response_body), violations=[v.as_dict() for v in exchange.violations],
+            started=exchange.started,
         ))
         if self.har is not None:
             self.har.write(entry(exchange, self.base_url(), url, wait_ms))
