@@ -142,6 +142,14 @@ def profile_case(case: Case, seconds: float, app: Any, with_profile: bool = True
     return asyncio.run(measure())
 
 
+def _short(file_path: str) -> str:
+    """A file as the report names it: relative to the repository or to site-packages, never this machine's."""
+    path = Path(file_path)
+    if path.is_relative_to(ROOT):
+        return path.relative_to(ROOT).as_posix().removeprefix("src/")
+    return file_path.split("site-packages/")[-1].split("lib/python3.11/")[-1]
+
+
 def summarise(profiler: Any, top: int = 12) -> dict[str, Any]:
     root = profiler.last_session.root_frame()
     by_function: dict[str, float] = defaultdict(float)
@@ -157,7 +165,7 @@ def summarise(profiler: Any, top: int = 12) -> dict[str, Any]:
         own = frame.total_self_time  # pyinstrument keeps self time in synthetic "[self]" children
         if own <= 0:
             continue
-        short = frame.file_path.split("site-packages/")[-1].split("src/")[-1].split("lib/python3.11/")[-1]
+        short = _short(frame.file_path)
         by_function[f"{frame.function} ({short}:{frame.line_no})"] += own
         by_part[part] += own
     share = (lambda t: round(100 * t / total, 1)) if total else (lambda t: 0.0)

@@ -57,7 +57,8 @@ def main() -> int:
         WORKDIR.mkdir(exist_ok=True)
         command += ["--record", str(WORKDIR / "proxy-bench.har")]
     proxy = Server("proxy", command, proxy_port, PROBE, cwd=str(ROOT))
-    results: dict[str, Any] = {"settings": vars(args), "cases": {}}
+    settings_shown = {k: v for k, v in vars(args).items() if k != "out"}  # no path of this machine in results
+    results: dict[str, Any] = {"settings": settings_shown, "cases": {}}
     with upstream, proxy:
         upstream.start()
         proxy.start()

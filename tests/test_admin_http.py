@@ -261,3 +261,13 @@ def test_admin_client_errors_carry_the_servers_message(ticketfakes: Fakes) -> No
     assert isinstance(raised.value, httpx.HTTPStatusError)  # what callers caught before keeps working
     with pytest.raises(AdminError, match="cannot read fixture file"):
         ticketfakes.admin.reset(fixtures="does-not-exist.yaml")
+
+
+def test_gomry_rate_limit_counts_what_a_key_may_do_not_what_its_guard_refuses(http: httpx.Client) -> None:
+    """docs/control-plane.md: the guard (401, 403 scope, 404 another org) runs before the limit."""
+    http.post("/_admin/clock", json={"frozen": True})
+    assert http.put("/_admin/rate-limits", json={"gomry": True}).status_code == 200
+    for _ in range(40):  # gk_demo_read lacks events:read
+        assert http.get("/gomry/api/v1/events", headers=GOMRY_READ).status_code == 403
+    statuses = [http.get(ATTENDEES, headers=GOMRY_READ).status_code for _ in range(61)]
+    assert statuses == [200] * 60 + [429]

@@ -67,6 +67,7 @@ def _shoot(tab: Any, name: str, selector: str | None = None) -> None:
 
 def test_journal_live_refusal_detail_reset_and_escaping(page: Any, http: httpx.Client, ticketfakes: Fakes) -> None:
     page.goto(f"{ticketfakes.url}/_admin/ui")
+    assert page.locator("#namespace").text_content() == "namespace: default"
     page.get_by_text("No requests yet.").wait_for()
 
     refused = http.post(ATTENDEES, headers=GOMRY_READ, json={"ticket_class_id": "tc_small",
@@ -214,6 +215,7 @@ def test_a_namespace_has_its_own_dashboard(page: Any, http: httpx.Client, ticket
             assert server.post("/ns/ui-w1" + ATTENDEES, headers=GOMRY_READ, json=body).status_code == 403
             assert server.post(ATTENDEES, headers=GOMRY_WRITE, json=body).status_code == 201  # in `default`
             page.goto(f"{root}/ns/ui-w1/_admin/ui")
+            assert page.locator("#namespace").text_content() == "namespace: ui-w1"
             rows = page.locator("#requests tbody tr")
             rows.filter(has_text="403").wait_for()
             assert rows.count() == 2  # the namespace's two requests, not default's

@@ -4,6 +4,8 @@
 "use strict";
 
 const BASE = location.pathname.replace(/\/ui\/?$/, "/");
+// `/ns/{name}/_admin/ui` shows that namespace; any other address, the namespace `default`.
+const NAMESPACE = decodeURIComponent((location.pathname.match(/\/ns\/([^/]+)\/_admin\//) || [null, "default"])[1]);
 const FAKES = new Set(["talque", "gomry", "planhat"]);
 const MAX_ROWS = 1000;
 const MAX_STATE_ROWS = 500; // per table: a state of 100k tickets stays a page a browser can draw
@@ -366,3 +368,5 @@ function wire() {
 wire();
 poll();
 setInterval(() => { if (byId("f-live").checked && !document.hidden) poll(); }, 1000);
+
+document.getElementById("namespace").textContent = "namespace: " + NAMESPACE;
