@@ -15,15 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from ticketfakes import checks
 from ticketfakes.app import create_app
 from ticketfakes.checks.command import Terminal
-from ticketfakes.checks.contract import Created
+from ticketfakes.checks.contract import Contract, Created
 from ticketfakes.checks.coverage import OperationCount
 from ticketfakes.checks.html import render
 from ticketfakes.checks.misreadings import misreading
+from ticketfakes.checks.preflight import preflight
 from ticketfakes.checks.report import CheckResult, Report
 from ticketfakes.checks.reproduce import Files, curl, shell_quote
 from ticketfakes.checks.schema import Unsendable, send
@@ -91,6 +93,72 @@ def test_planhat_and_talque_preflight_name_the_credential(served: str) -> None:
                               "(the credential the target expects)")
     report = checks.run("talque", served + "/talque", params={"orgId": "org-nope"}, select=["rules"])
     assert "--param orgId=org-nope" in report.results[0].message and report.results[0].status == "failed"
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[str]:
+    """A talque webhook receiver without the JSON API: the fake with every /api/ request answered 404."""
+    with ServedProcess() as process:
+        faults = {"rules": [{"vendor": "talque", "path_pattern": "/api/*", "status": 404}]}
+        httpx.put(process.url + "/_admin/faults", json=faults).raise_for_status()
+        yield process.url
+
+
+def test_a_webhook_receiver_alone_passes_fuzz_and_stateful(receiver: str, capsys: Any) -> None:
+    status = main(["check", "talque-webhook", "--base-url", receiver + "/talque", "--only", "fuzz",
+                   "--max-examples", "3", "--seed", "1"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.out + captured.err
+    assert "preflight" in captured.out and "all checks passed" in captured.out
+    report = checks.run("talque-webhook", receiver + "/talque", select=["stateful"], max_examples=2, seed=1)
+    assert report.ok, report.summary()
+
+
+def test_the_webhook_preflight_posts_one_ledgered_ticket(served: str) -> None:
+    with Contract("talque-webhook", base_url=served + "/talque") as contract:
+        result = preflight(contract, rules=False)
+        assert result.status == "passed" and result.requests == 1, result.message
+        [created] = contract.ledger.items()
+        assert created.id.startswith(contract.ids.prefix) and created.kind == "ticket" and created.chosen
+        read = contract.target.post("/api/v1/ticket/read", {"orgId": "org-demo", "provider": "demo-shop",
+                                                              "ticketIdList": [created.id]})
+        assert read.json()["ticketById"][created.id]["reason"] == "SUCCESS"
+        result = preflight(contract, rules=True)  # with the rules: the JSON API beside it too
+        assert result.status == "passed" and result.requests == 2
+
+
+def test_the_webhook_rules_say_they_need_the_json_api(receiver: str, capsys: Any) -> None:
+    status = main(["check", "talque-webhook", "--base-url", receiver + "/talque", "--only", "rules"])
+    captured = capsys.readouterr()
+    assert status == 2, captured.out
+    [message] = captured.err.splitlines()
+    assert ("talque-webhook: the webhook rules read tickets back through the JSON API: POST /api/v1/ticket/list "
+            "answered 404: ") in message
+
+
+@pytest.mark.parametrize(
+    ("vendor", "path", "extra", "line"),
+    [
+        ("talque", "", [], "POST /api/v1/ticket/list answered 404: is --base-url the API root, "
+                           "e.g. http://127.0.0.1:{port}/talque?"),
+        ("talque-webhook", "", ["--only", "fuzz"], "POST /webhook/org/org-demo/ticket answered 404: is --base-url "
+                                                   "the API root, e.g. http://127.0.0.1:{port}/talque?"),
+        ("talque", "/talque", ["--param", "orgId=org-nope"],
+         "POST /api/v1/ticket/list answered 404: --param orgId=org-nope names nothing this credential may use; "
+         "set --param orgId=<id>, e.g. --param orgId=org-123"),
+        ("talque-webhook", "/talque", ["--param", "orgId=org-nope", "--only", "fuzz"],
+         "POST /webhook/org/org-nope/ticket answered 404: --param orgId=org-nope names nothing"),
+    ],
+)
+def test_talque_preflight_tells_a_missing_route_from_an_unknown_org(served: str, vendor: str, path: str,
+                                                                    extra: list[str], line: str,
+                                                                    capsys: Any) -> None:
+    status = main(["check", vendor, "--base-url", served + path, "--max-examples", "3", *extra])
+    captured = capsys.readouterr()
+    assert status == 2, captured.out
+    [message] = captured.err.splitlines()
+    assert line.format(port=served.rsplit(":", 1)[1]) in message
+    assert path or "--param" not in message  # the root: nothing about a --param the user never passed
 
 
 def test_a_setup_failure_names_the_param_and_exits_2(capsys: Any) -> None:

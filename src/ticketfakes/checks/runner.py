@@ -89,13 +89,13 @@ def check_contract(
             if progress is not None:
                 progress(item)
 
-    checked = preflight(contract)
+    rules = [rule for rule in rules_for(contract.name) if wanted is None or rule.name in wanted or "rules" in wanted]
+    checked = preflight(contract, rules=bool(rules))
     done([checked])
     if not checked.ok:  # a misconfigured target: every check after it would only measure that
         return results
-    for rule in rules_for(contract.name):
-        if wanted is None or rule.name in wanted or "rules" in wanted:
-            done([run_rule(contract, rule)])
+    for rule in rules:
+        done([run_rule(contract, rule)])
     if wanted is None or "fuzz" in wanted:
         for operation in phases.operations(contract):
             for mode in phases.FUZZ_MODES:
