@@ -4,7 +4,7 @@
 "use strict";
 
 const BASE = location.pathname.replace(/\/ui\/?$/, "/");
-// `/ns/{name}/_admin/ui` shows that namespace; any other address, the namespace `default`.
+// A namespace's page (under /ns/{name}/) shows that namespace; any other address, the namespace `default`.
 const NAMESPACE = decodeURIComponent((location.pathname.match(/\/ns\/([^/]+)\/_admin\//) || [null, "default"])[1]);
 const FAKES = new Set(["talque", "gomry", "planhat"]);
 const MAX_ROWS = 1000;
