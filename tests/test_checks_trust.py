@@ -20,9 +20,9 @@ import pytest
 from ticketfakes import checks
 from ticketfakes.app import create_app
 from ticketfakes.checks.command import Terminal
-from ticketfakes.checks.contract import Created
 from ticketfakes.checks.coverage import OperationCount
 from ticketfakes.checks.html import render
+from ticketfakes.checks.ledger import Created
 from ticketfakes.checks.misreadings import misreading
 from ticketfakes.checks.report import CheckResult, Report
 from ticketfakes.checks.reproduce import Files, curl, shell_quote
