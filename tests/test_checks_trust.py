@@ -21,9 +21,10 @@ import pytest
 from ticketfakes import checks
 from ticketfakes.app import create_app
 from ticketfakes.checks.command import Terminal
-from ticketfakes.checks.contract import Contract, Created
+from ticketfakes.checks.contract import Contract
 from ticketfakes.checks.coverage import OperationCount
 from ticketfakes.checks.html import render
+from ticketfakes.checks.ledger import Created
 from ticketfakes.checks.misreadings import misreading
 from ticketfakes.checks.preflight import preflight
 from ticketfakes.checks.report import CheckResult, Report

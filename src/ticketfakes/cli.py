@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import socket
 import sys
 from collections.abc import Sequence
+
+from .listening import bind
 
 DESCRIPTION = """\
 Local, stateful fakes of the talque, Gomry and Planhat ticket APIs, and contract checks for any
@@ -35,20 +36,6 @@ PREFIXES = (("talque", "/talque"), ("gomry", "/gomry/api/v1"), ("planhat", "/pla
 # What `check` accepts, spelled here so that `serve` never imports the checker (schemathesis costs
 # ~0.3 s of start-up); tests/test_checks.py keeps it equal to ticketfakes.checks.vendors.CHOICES.
 CHECK_VENDORS = ("talque", "talque-webhook", "gomry", "planhat", "all")
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise SystemExit(f"ticketfakes: cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
 
 
 def _port(text: str) -> int:
@@ -85,7 +72,7 @@ def serve(args: argparse.Namespace) -> int:
         print(f"ticketfakes: bad fixture file: {exc}", file=sys.stderr)
         return 2
     tune_for_serving()
-    sock = _bind(args.host, args.port)
+    sock = bind(args.host, args.port)
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
     for name, prefix in PREFIXES:

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from .backends import VENDORS, backend_class
 from .core.clock import Clock
 from .core.copying import Copier
 from .fixtures import DEFAULT_FIXTURES, FixtureError, load_fixture_file
@@ -80,8 +81,6 @@ def _stamp(file: Path | Traversable) -> tuple[int, int, int]:
 
 
 def _parse(file: Path | Traversable) -> Template:
-    from .state import VENDORS, backend_class  # state.py imports this module
-
     root = load_fixture_file(file if isinstance(file, Path) else None)  # None: the packaged default
     clock = Clock()
     built = {vendor: backend_class(vendor).from_fixture(root.section(vendor, None), clock) for vendor in VENDORS}

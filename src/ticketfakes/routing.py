@@ -29,6 +29,7 @@ from starlette.responses import Response
 from starlette.routing import Convertor, Route, compile_path
 from starlette.types import Receive, Scope, Send
 
+from .backends import VENDORS as FAKES
 from .call import Call, MiB, path_and_query
 from .core.idempotency import IN_FLIGHT, StoredResponse
 from .core.journal import Entry, preview, response_headers
@@ -36,7 +37,6 @@ from .core.problems import BadRequest, Conflict, Problem, TooManyRequests, probl
 from .errors import ErrorShape, render
 from .responses import JSONResponse
 from .specs import Operation
-from .state import VENDORS as FAKES
 from .validation import NO_BODY, RequestValidator, ResponseValidator
 
 if TYPE_CHECKING:

@@ -7,13 +7,13 @@ and its built backends copied (`fixture_cache`), so a reset or a new namespace c
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
 
+from .backends import VENDORS, backend_class
 from .core.clock import Clock
 from .core.collector import thaw
 from .core.faults import Faults
@@ -25,13 +25,6 @@ from .core.violations import Violations
 from .fixture_cache import CopiedOnFirstUse, Template, bound, template_for
 from .fixtures import Section
 
-# vendor -> "module:BackendClass"
-BACKENDS: dict[str, str] = {
-    "talque": "ticketfakes.fakes.talque.model:TalqueBackend",
-    "gomry": "ticketfakes.fakes.gomry.model:GomryBackend",
-    "planhat": "ticketfakes.fakes.planhat.model:PlanhatBackend",
-}
-VENDORS = tuple(BACKENDS)
 DEFAULT_NAMESPACE = "default"
 
 
@@ -47,11 +40,6 @@ class Backend(Protocol):
 
     @classmethod
     def from_template_data(cls, data: Any, clock: Clock) -> Backend: ...
-
-
-def backend_class(vendor: str) -> Any:
-    module, _, name = BACKENDS[vendor].partition(":")
-    return getattr(importlib.import_module(module), name)
 
 
 def restored_backend(vendor: str, dump: Any, clock: Clock) -> Any:

@@ -15,7 +15,8 @@ checks one by one (see docs/contract-checks.md).
 
 from __future__ import annotations
 
-from .contract import Contract, Created, Ledger
+from .contract import Contract
+from .ledger import Created, Ledger
 from .report import CheckResult, Report
 from .response_checks import RESPONSE_CHECKS
 from .rules import Rule, RuleSkipped, RuleViolation, all_rules, rules_for

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .contract import Created
+from .ledger import Created
 
 Status = Literal["passed", "failed", "skipped", "error"]
 MAX_REPRO_LINES = 40

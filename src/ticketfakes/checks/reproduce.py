@@ -13,11 +13,8 @@ from __future__ import annotations
 import hashlib
 import shlex
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .target import Recorded
 
 IN_PROCESS_ROOT = "http://testserver"
 SERVED_ROOT = "http://127.0.0.1:8000"
@@ -68,6 +65,21 @@ class Files:
         if not path.exists():
             path.write_bytes(data)
         return path
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One request a check sent, and the status it got (None: no response)."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    status: int | None
+
+    def as_curl(self, secrets: Iterable[str] = (), files: Files | None = None) -> str:
+        """The curl command that repeats this request (`curl` below)."""
+        return curl(self, secrets, files)
 
 
 def curl(entry: Recorded, secrets: Iterable[str] = (), files: Files | None = None) -> str:

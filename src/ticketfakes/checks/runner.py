@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 
 from . import phases
-from .contract import Contract, Ids, Ledger, new_run_id
+from .contract import Contract
 from .coverage import verdict as coverage_verdict
+from .ledger import Ids, Ledger, new_run_id
 from .preflight import preflight
 from .report import CheckResult, Report
 from .reproduce import Files

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.meta import CoveragePhaseData
 
-from .contract import ID_PREFIX
+from .ledger import ID_PREFIX
 
 if TYPE_CHECKING:
     from schemathesis import Case

@@ -11,33 +11,17 @@ from __future__ import annotations
 import json
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 
-from .reproduce import IN_PROCESS_ROOT, SERVED_ROOT, Files, curl
+from .reproduce import IN_PROCESS_ROOT, SERVED_ROOT, Recorded
 
 __all__ = ["IN_PROCESS_ROOT", "SERVED_ROOT", "Recorded", "Recorder", "Target"]
 
 # What an in-process run's reproductions point at (a default `ticketfakes serve`): see reproduce.py.
 UNSET: Any = object()
-
-
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """One request a check sent, and the status it got (None: no response)."""
-
-    method: str
-    url: str
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-    status: int | None
-
-    def as_curl(self, secrets: Iterable[str] = (), files: Files | None = None) -> str:
-        """The curl command that repeats this request (see reproduce.py)."""
-        return curl(self, secrets, files)
 
 
 class Recorder:

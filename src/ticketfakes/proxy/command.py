@@ -36,8 +36,8 @@ def command(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ..app import create_app
-    from ..cli import _bind
     from ..framing import http_protocol
+    from ..listening import bind
     from .forward import ProxyApp, Timeouts
     from .har import HarWriter
 
@@ -52,7 +52,7 @@ def command(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"ticketfakes proxy: cannot write {args.record}: {exc.strerror}", file=sys.stderr)
         return 2
-    sock = _bind(args.host, args.port)
+    sock = bind(args.host, args.port)
     host = f"[{args.host}]" if ":" in args.host else args.host
     base_url = f"http://{host}:{sock.getsockname()[1]}"
     app = ProxyApp(upstreams, state, create_app(state=state), Timeouts(args.connect_timeout, args.timeout), har,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from . import Checker, RuleSkipped, rule
+from .base import SEATS, Checker, RuleSkipped, remaining, rule, same_response
 
 if TYPE_CHECKING:
     import httpx
@@ -15,11 +14,7 @@ if TYPE_CHECKING:
     from ..contract import Contract
     from ..target import Target
 
-# Headers a server may legitimately set anew on a replay; everything else must come back verbatim.
-VOLATILE_HEADERS = frozenset(
-    {"date", "server", "connection", "keep-alive", "transfer-encoding", "x-request-id", "cf-ray", "idempotent-replay"}
-)
-SEATS = re.compile(r"(\d+) seats? remaining")
+
 
 
 def create(contract: Contract, event: str, ticket_class: str, *, email: str | None = None, quantity: int = 1,
@@ -54,26 +49,16 @@ def seats_left(check: Checker, contract: Contract, event: str, ticket_class: str
     response = contract.target.get(f"/events/{event}")
     check.known(response.status_code != 404, event, f"GET /events/{event} answered 404")
     data = check.json(response, 200)
-    left = _remaining(check, f"event {event}", data.get("capacity"), data.get("seats_taken"),
-                      data.get("seats_remaining"))
+    left = remaining(check, f"event {event}", data.get("capacity"), data.get("seats_taken"),
+                     data.get("seats_remaining"))
     classes = check.json(contract.target.get(f"/events/{event}/ticket-classes"), 200).get("data") or []
     found = [c for c in classes if c.get("id") == ticket_class]
     check.known(found, ticket_class, f"ticket class {ticket_class!r} is not listed for event {event!r}")
     item = found[0]
-    in_class = _remaining(check, f"class {ticket_class}", item.get("quantity_total"), item.get("quantity_sold"),
-                          item.get("quantity_remaining"))
+    in_class = remaining(check, f"class {ticket_class}", item.get("quantity_total"), item.get("quantity_sold"),
+                         item.get("quantity_remaining"))
     limits = [value for value in (left, in_class) if value is not None]
     return min(limits) if limits else None
-
-
-def _remaining(check: Checker, what: str, limit: Any, taken: Any, remaining: Any) -> int | None:
-    check.expect(isinstance(taken, int) and taken >= 0, f"{what}: seats taken is {taken!r}")
-    if limit is None:
-        check.expect(remaining is None, f"{what}: unlimited but {remaining!r} remaining")
-        return None
-    check.expect(taken <= limit, f"{what} is oversold: {taken} seats taken of {limit}")
-    check.expect(remaining == limit - taken, f"{what}: {remaining} remaining != {limit} - {taken}")
-    return remaining
 
 
 def _full(check: Checker, response: httpx.Response, left: int) -> None:
@@ -135,17 +120,6 @@ def capacity(contract: Contract) -> str | None:
     return None
 
 
-def _same_response(check: Checker, first: httpx.Response, again: httpx.Response, what: str) -> None:
-    check.expect(again.headers.get("idempotent-replay") == "true", f"{what}: the repeat lacks Idempotent-Replay: true")
-    check.expect(again.status_code == first.status_code, f"{what}: replayed {again.status_code}, first was "
-                                                         f"{first.status_code}")
-    check.expect(again.content == first.content, f"{what}: the replayed body differs:\nfirst  {first.text[:300]}\n"
-                                                 f"replay {again.text[:300]}")
-    ours = {(k, v) for k, v in first.headers.items() if k.lower() not in VOLATILE_HEADERS}
-    theirs = {(k, v) for k, v in again.headers.items() if k.lower() not in VOLATILE_HEADERS}
-    check.expect(ours == theirs, f"{what}: replayed headers differ: {sorted(ours ^ theirs)}")
-
-
 @rule("gomry.idempotency", "gomry")
 def idempotency(contract: Contract) -> None:
     """An Idempotency-Key makes a create safe to retry.
@@ -164,8 +138,8 @@ def idempotency(contract: Contract) -> None:
                                            f"{first.status_code} {first.text[:200]}")
     check.expect("idempotent-replay" not in first.headers, "the first request is marked as a replay")
     taken = check.json(contract.target.get(f"/events/{event}"), 200).get("seats_taken")
-    _same_response(check, first, create(contract, event, ticket_class, email=email, key=key), "same key, same body")
-    _same_response(check, first, create(contract, event, ticket_class, quantity=2, key=key), "same key, other body")
+    same_response(check, first, create(contract, event, ticket_class, email=email, key=key), "same key, same body")
+    same_response(check, first, create(contract, event, ticket_class, quantity=2, key=key), "same key, other body")
     check.expect(check.json(contract.target.get(f"/events/{event}"), 200).get("seats_taken") == taken,
                  "a replay created tickets")
     small, small_class = contract.param("smallEventId"), contract.param("smallTicketClassId")
@@ -174,7 +148,7 @@ def idempotency(contract: Contract) -> None:
         refused_key = contract.ids.new("key")
         refused = create(contract, small, small_class, quantity=left + 1, key=refused_key)
         _full(check, refused, left)
-        _same_response(check, refused, create(contract, small, small_class, quantity=1, key=refused_key),
+        same_response(check, refused, create(contract, small, small_class, quantity=1, key=refused_key),
                        "capacity 409, then a request that would fit")
     if contract.param("otherApiKey"):
         other = contract.target.with_headers({"X-API-KEY": contract.param("otherApiKey")})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import Checker, rule
+from .base import Checker, counted, rule
 
 if TYPE_CHECKING:
     import httpx
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from ..contract import Contract
     from ..target import Target
 
-COUNTS = ("created", "updated", "nonupdates")
+
 
 
 def put(contract: Contract, body: Any, target: Target | None = None) -> httpx.Response:
@@ -34,19 +34,6 @@ def cleanup(contract: Contract) -> None:
     for item in contract.ledger.live("planhat", "ticket"):
         if contract.target.request("DELETE", f"/tickets/{item.id}").status_code in (200, 404):
             contract.ledger.removed("planhat", "ticket", item.id)
-
-
-def counted(check: Checker, body: dict[str, Any], sent: int, dropped: int) -> int:
-    """Assert the bulk counts add up to the items sent minus those dropped; returns the error count."""
-    errors = len(body.get("createdErrors") or []) + len(body.get("updatedErrors") or [])
-    total = sum(body.get(name, 0) for name in COUNTS) + errors
-    check.expect(total == sent - dropped, f"created+updated+nonupdates+errors = {total}, but {sent} items were sent "
-                                          f"and {dropped} dropped: {body}")
-    check.expect(len(body.get("insertsKeys") or []) == body.get("created") == len(body.get("upsertedIds") or []),
-                 f"created={body.get('created')} disagrees with insertsKeys/upsertedIds: {body}")
-    check.expect(len(body.get("updatesKeys") or []) == body.get("updated"),
-                 f"updated={body.get('updated')} disagrees with updatesKeys: {body}")
-    return errors
 
 
 @rule("planhat.counts", "planhat")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import Checker, rule
+from .base import Checker, categorised, rule
 
 if TYPE_CHECKING:
     import httpx
@@ -74,15 +74,6 @@ def stored(check: Checker, contract: Contract, tickets: list[dict[str, Any]], or
             contract.ledger.add("talque", "ticket", ext, where)
         models[ext] = model
     return models
-
-
-def categorised(check: Checker, model: dict[str, Any]) -> None:
-    """`category` is the first of `categories`, and null (present, not left out) when there is none."""
-    categories = model.get("categories")
-    first = categories[0] if isinstance(categories, list) and categories else None
-    check.expect("category" in model and model["category"] == first,
-                 f"ticket {model.get('ticketId')!r}: category {model.get('category', '<missing>')!r} with categories "
-                 f"{categories!r}; it must be the first category, or null when there is none")
 
 
 def read(contract: Contract, ids: list[str], target: Target | None = None, provider: str | None = None,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ...checks.rules.gomry import SEATS, _remaining, _same_response
+from ...checks.rules.base import SEATS, remaining, same_response
 from ..exchange import Exchange
-from . import Bounded, Found, Observer, PassiveChecker, json_list, json_object
+from .base import Bounded, Found, Observer, PassiveChecker, json_list, json_object
 
 RULES = ("gomry.capacity", "gomry.idempotency", "gomry.read_after_write", "gomry.tenant_isolation")
 
@@ -72,13 +72,13 @@ class GomryObserver(Observer):
             events = []
         for event in events:
             with check.judging(f"response.event.{event.get('id')}"):
-                _remaining(check, f"event {event.get('id')}", event.get("capacity"), event.get("seats_taken"),
-                           event.get("seats_remaining"))
+                remaining(check, f"event {event.get('id')}", event.get("capacity"), event.get("seats_taken"),
+                          event.get("seats_remaining"))
         if label == "GET /events/{eventId}/ticket-classes":
             for item in map(json_object, json_list(json_object(body).get("data"))):
                 with check.judging(f"response.ticket_class.{item.get('id')}"):
-                    _remaining(check, f"class {item.get('id')}", item.get("quantity_total"),
-                               item.get("quantity_sold"), item.get("quantity_remaining"))
+                    remaining(check, f"class {item.get('id')}", item.get("quantity_total"),
+                              item.get("quantity_sold"), item.get("quantity_remaining"))
 
     def _refusal(self, exchange: Exchange, body: Any, found: Found) -> None:
         """`gomry.capacity`: a capacity 409 states the seats left, fewer than the quantity asked."""
@@ -110,7 +110,7 @@ class GomryObserver(Observer):
         stored = self.first.get((api_key, key))
         if stored is not None and now - stored[1] < REPLAY_WINDOW_S:
             with check.judging():
-                _same_response(check, stored[0], answer, f"Idempotency-Key {key!r} repeated")
+                same_response(check, stored[0], answer, f"Idempotency-Key {key!r} repeated")
             return
         if exchange.response_header("idempotent-replay") == "true":
             # A replay of a first request the proxy did not see; it must at least not be another key's.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...checks.rules.planhat import counted
+from ...checks.rules.base import counted
 from ..exchange import Exchange
-from . import Bounded, Found, Observer, PassiveChecker, json_list, json_object
+from .base import Bounded, Found, Observer, PassiveChecker, json_list, json_object
 
 RULES = ("planhat.counts", "planhat.read_after_write", "planhat.tenant_isolation")
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ...checks.rules.talque import categorised
+from ...checks.rules.base import categorised
 from ..exchange import Exchange
-from . import Bounded, Found, Observer, PassiveChecker, json_list, json_object
+from .base import Bounded, Found, Observer, PassiveChecker, json_list, json_object
 
 RULES = ("talque.webhook_upsert", "talque.read_after_write", "talque.list_paging", "talque.tenant_isolation")
 
