@@ -137,3 +137,22 @@ def test_response_validator_flags_undocumented_status_and_drift() -> None:
     assert validator.problems(200, {"id": 1})
     assert validator.problems(404, {"anything": True}) == []
     assert validator.problems(500, {}) != []
+
+
+def test_a_repeated_query_parameter_counts_with_its_first_value_as_openapi_core_reads_it() -> None:
+    from starlette.datastructures import QueryParams
+
+    from ticketfakes.specs import vendor_operations
+    from ticketfakes.validation import RequestValidator
+
+    (operation,) = [op for op in vendor_operations("gomry")
+                    if op.method == "GET" and op.path == "/events/{eventId}/attendees"]
+    validator = RequestValidator(operation)
+    headers = {"x-api-key": "k"}
+    path = {"eventId": "evt_demo"}
+    values, fields = validator.validate_params(path, QueryParams("page=1&page="), headers)
+    assert fields == {} and values["page"] == 1
+    _, fields = validator.validate_params(path, QueryParams("page=&page=1"), headers)
+    assert "page" in fields
+    values, _ = validator.validate_params(path, QueryParams("page=2&page=abc"), headers)
+    assert values["page"] == 2

@@ -123,7 +123,12 @@ class _Parameter:
                     return False, None
                 raw = source[self.name].split(",")
             return True, [_cast_scalar(self.item_kind, item) for item in raw]
-        value = source.get(self.name)
+        if self.location == "query":
+            # given more than once, the first value counts, as openapi-core reads it (docs/validation.md)
+            given = source.getlist(self.name)
+            value = given[0] if given else None
+        else:
+            value = source.get(self.name)
         if value is None:
             return False, None
         if value == "" and self.location == "query" and not self.allow_empty:
