@@ -165,3 +165,42 @@ def test_a_bad_records_section_is_a_fixture_error_naming_it(tmp_path: Path, reco
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "planhat.records" in done.stderr and "Traceback" not in done.stderr
+
+
+def same_contact_across_an_upstream_reset(upstream_url: str) -> Any:
+    """The audit's scenario: one contact e-mail, created before and after `POST /_admin/reset` on the
+    upstream (not the proxy), so the recording shows two contact ids (and maybe reused ids) for one key."""
+
+    def session(http: httpx.Client) -> list[httpx.Response]:
+        def create(first_name: str) -> httpx.Response:
+            return http.post("/gomry/api/v1/events/evt_demo/attendees", headers=GOMRY_WRITE, json={
+                "ticket_class_id": "tc_general", "contact": {"email": "jane@example.com", "first_name": first_name}})
+
+        answers = [create("Jane")]
+        assert httpx.post(upstream_url + "/_admin/reset", timeout=10).status_code < 300
+        answers.append(create("Janet"))
+        assert all(a.status_code == 201 for a in answers), [a.text for a in answers]
+        return answers
+
+    return session
+
+
+def test_a_contact_seen_before_and_after_an_upstream_reset_round_trips(tmp_path: Path) -> None:
+    har, fixture = tmp_path / "a.har", tmp_path / "f.yaml"
+    with ServedProcess() as upstream:
+        first, second = record(upstream.url, har, same_contact_across_an_upstream_reset(upstream.url))
+    done = from_har(str(har), "-o", str(fixture))
+    assert done.returncode == 0, done.stderr
+    newest = second.json()["data"][0]
+    with ServedProcess(fixture) as served, httpx.Client(base_url=served.url, timeout=30) as http:
+        listed = http.get("/gomry/api/v1/events/evt_demo/attendees", headers=GOMRY_WRITE)
+        assert listed.status_code == 200, listed.text
+        jane = [a for a in listed.json()["data"] if a["email"] == "jane@example.com"]
+        # one contact for the one e-mail: the newest sighting's id and name; every kept attendee points at it
+        assert {a["contact_id"] for a in jane} == {newest["contact_id"]}
+        assert {a["id"] for a in jane} == {first.json()["data"][0]["id"], newest["id"]}
+        assert {a["first_name"] for a in jane} == {"Jane", "Janet"}  # the attendees keep their own names
+        again = http.post("/gomry/api/v1/events/evt_demo/attendees", headers=GOMRY_WRITE, json={
+            "ticket_class_id": "tc_general", "contact": {"email": "JANE@example.com"}})
+        assert again.status_code == 201, again.text
+        assert again.json()["data"][0]["contact_id"] == newest["contact_id"]
