@@ -319,11 +319,17 @@ def planhat_fixture(base: dict[str, Any], seen: Collector) -> None:
     users = {u["email"].lower(): u.get("id") for u in section.setdefault("endusers", [])}
     newest = newest_by_key(seen.planhat.values(), lambda t: t.get("sourceId"), lambda t: str(t.get("updatedAt")))
     tickets = sorted((dict(t) for t in newest.values()), key=lambda t: str(t.get("createdAt")))
-    # the newest sighting of a company's externalId names it, unless the base fixture already does
+    # the newest sighting of a company's externalId, or of an end user's e-mail, names it (unless the base
+    # fixture already does) and every ticket points at that one
     for ticket in sorted(tickets, key=lambda t: str(t.get("updatedAt")), reverse=True):
-        external = ticket.get("companyExternalId")
+        external, email = ticket.get("companyExternalId"), ticket.get("email")
         if external and ticket.get("companyId"):
             ticket["companyId"] = by_external.setdefault(external, ticket["companyId"])
+        if email and ticket.get("companyId") and ticket.get("endUserId") and email.lower() not in users:
+            users[email.lower()] = ticket["endUserId"]
+            section["endusers"].append({"email": email, "company": ticket["companyId"], "id": ticket["endUserId"]})
+        if email and users.get(email.lower()) and ticket.get("endUserId"):
+            ticket["endUserId"] = users[email.lower()]
     for ticket in tickets:
         company = ticket.get("companyId")
         if company and company not in companies:
@@ -331,12 +337,6 @@ def planhat_fixture(base: dict[str, Any], seen: Collector) -> None:
                                          **({"external_id": ticket["companyExternalId"]}
                                             if ticket.get("companyExternalId") else {})})
             companies.add(company)
-        email = ticket.get("email")
-        if email and company and email.lower() not in users and ticket.get("endUserId"):
-            section["endusers"].append({"email": email, "company": company, "id": ticket["endUserId"]})
-            users[email.lower()] = ticket["endUserId"]
-        if email and users.get(email.lower()) and ticket.get("endUserId"):
-            ticket["endUserId"] = users[email.lower()]
     if tickets:
         section["records"] = {"tickets": tickets}
     base["planhat"] = section
