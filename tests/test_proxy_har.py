@@ -13,9 +13,14 @@ from typing import Any
 import httpx
 import jsonschema_rs
 import pytest
+import yaml
 
+from ticketfakes.core.clock import Clock
+from ticketfakes.fixtures import DEFAULT_FIXTURES, load_fixture_file
+from ticketfakes.har_fixtures import Collector, gomry_fixture, planhat_fixture, talque_fixture
 from ticketfakes.pytest_plugin import Fakes
 from ticketfakes.server import ServedProcess
+from ticketfakes.state import backend_class
 
 from .conftest import GOMRY_WRITE, PLANHAT_AUTH, TALQUE_AUTH
 from .proxy_support import ServedProxy, upstream_args
@@ -165,3 +170,123 @@ def test_a_bad_records_section_is_a_fixture_error_naming_it(tmp_path: Path, reco
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "planhat.records" in done.stderr and "Traceback" not in done.stderr
+
+
+def same_contact_across_an_upstream_reset(upstream_url: str) -> Any:
+    """The audit's scenario: one contact e-mail, created before and after `POST /_admin/reset` on the
+    upstream (not the proxy), so the recording shows two contact ids (and maybe reused ids) for one key."""
+
+    def session(http: httpx.Client) -> list[httpx.Response]:
+        def create(first_name: str) -> httpx.Response:
+            return http.post("/gomry/api/v1/events/evt_demo/attendees", headers=GOMRY_WRITE, json={
+                "ticket_class_id": "tc_general", "contact": {"email": "jane@example.com", "first_name": first_name}})
+
+        answers = [create("Jane")]
+        assert httpx.post(upstream_url + "/_admin/reset", timeout=10).status_code < 300
+        answers.append(create("Janet"))
+        assert all(a.status_code == 201 for a in answers), [a.text for a in answers]
+        return answers
+
+    return session
+
+
+def test_a_contact_seen_before_and_after_an_upstream_reset_round_trips(tmp_path: Path) -> None:
+    har, fixture = tmp_path / "a.har", tmp_path / "f.yaml"
+    with ServedProcess() as upstream:
+        first, second = record(upstream.url, har, same_contact_across_an_upstream_reset(upstream.url))
+    done = from_har(str(har), "-o", str(fixture))
+    assert done.returncode == 0, done.stderr
+    newest = second.json()["data"][0]
+    with ServedProcess(fixture) as served, httpx.Client(base_url=served.url, timeout=30) as http:
+        listed = http.get("/gomry/api/v1/events/evt_demo/attendees", headers=GOMRY_WRITE)
+        assert listed.status_code == 200, listed.text
+        jane = [a for a in listed.json()["data"] if a["email"] == "jane@example.com"]
+        # one contact for the one e-mail: the newest sighting's id and name; every kept attendee points at it
+        assert {a["contact_id"] for a in jane} == {newest["contact_id"]}
+        assert {a["id"] for a in jane} == {first.json()["data"][0]["id"], newest["id"]}
+        assert {a["first_name"] for a in jane} == {"Jane", "Janet"}  # the attendees keep their own names
+        again = http.post("/gomry/api/v1/events/evt_demo/attendees", headers=GOMRY_WRITE, json={
+            "ticket_class_id": "tc_general", "contact": {"email": "JANE@example.com"}})
+        assert again.status_code == 201, again.text
+        assert again.json()["data"][0]["contact_id"] == newest["contact_id"]
+
+
+def gomry_attendee(ident: str, contact: str, email: str, first_name: str, at: str) -> dict[str, Any]:
+    return {"id": ident, "event_id": "evt_demo", "ticket_class_id": "tc_general", "ticket_class_name": "General",
+            "contact_id": contact, "email": email, "first_name": first_name, "last_name": None, "status": "valid",
+            "payment_id": f"pay_{ident}", "payment_method": "cash", "created_at": at, "updated_at": at}
+
+
+def talque_model(org_ticket_id: str, ext_id: str, po_id: str, ctime: int) -> dict[str, Any]:
+    return {"orgTicketId": org_ticket_id, "ticketId": ext_id, "provider": "demo-shop", "ctime": ctime, "mtime": ctime,
+            "isTest": True, "tickets": ["day-pass"], "categories": ["visitor"], "holder": {"email": "ada@example.com"},
+            "purchaseOrderId": po_id, "extPurchaseOrderId": "po-1", "purchaser": {"email": "bea@example.com"}}
+
+
+def planhat_ticket(ident: str, source_id: str, company: str, at: str) -> dict[str, Any]:
+    return {"_id": ident, "sourceId": source_id, "email": "new@globex.example", "companyExternalId": "initech-ext",
+            "companyId": company, "companyName": "Initech", "endUserId": "e" * 23 + ident[-1],
+            "title": ident, "createdAt": at, "updatedAt": at}
+
+
+def test_records_seen_twice_under_one_natural_key_merge_to_the_newest(tmp_path: Path) -> None:
+    """What a reset of the upstream between two sightings leaves: one natural key under two ids."""
+    seen = Collector()
+    for item in (gomry_attendee("tkt_old", "con_old", "Jane@Example.com", "Jane", "2026-01-01T10:00:00.000Z"),
+                 gomry_attendee("tkt_new", "con_new", "jane@example.com", "Janet", "2026-01-01T11:00:00.000Z"),
+                 gomry_attendee("tkt_other", "con_other", "kim@example.com", "Kim", "2026-01-01T12:00:00.000Z")):
+        seen.gomry_attendees[item["id"]] = item
+    seen.talque = {"t-old": ("org-demo", talque_model("t-old", "a", "po-old", 1000)),
+                   "t-new": ("org-demo", talque_model("t-new", "a", "po-new", 2000))}
+    for ticket in (planhat_ticket("a" * 24, "p1", "c" * 24, "2026-01-01T10:00:00.000Z"),
+                   planhat_ticket("b" * 24, "p1", "d" * 24, "2026-01-01T11:00:00.000Z"),
+                   planhat_ticket("f" * 24, "p2", "c" * 24, "2026-01-01T09:00:00.000Z")):
+        seen.planhat[ticket["_id"]] = ticket
+    fixture = yaml.safe_load(DEFAULT_FIXTURES.read_text(encoding="utf-8"))
+    for build in (talque_fixture, gomry_fixture, planhat_fixture):
+        build(fixture, seen)
+
+    gomry = fixture["gomry"]["records"]
+    assert [(c["id"], c["email"], c["first_name"]) for c in gomry["contacts"]] == [
+        ("con_new", "jane@example.com", "Janet"), ("con_other", "kim@example.com", "Kim")]
+    assert gomry["contacts"][0]["created_ms"] < gomry["contacts"][0]["updated_ms"]  # created at the first sighting
+    assert {a["id"]: a["contact_id"] for a in gomry["attendees"]} == {
+        "tkt_old": "con_new", "tkt_new": "con_new", "tkt_other": "con_other"}
+    talque = fixture["talque"]["records"]
+    assert [t["org_ticket_id"] for t in talque["tickets"]] == ["t-new"]
+    assert [o["id"] for o in talque["purchase_orders"]] == ["po-new"]
+    assert talque["tickets"][0]["purchase_order_id"] == "po-new"
+    planhat = fixture["planhat"]
+    assert sorted(t["_id"] for t in planhat["records"]["tickets"]) == ["b" * 24, "f" * 24]
+    assert {t["companyId"] for t in planhat["records"]["tickets"]} == {"d" * 24}  # the newest sighting's id
+    assert [c["id"] for c in planhat["companies"] if c.get("external_id") == "initech-ext"] == ["d" * 24]
+    newest_user = "e" * 23 + "b"
+    assert [u["id"] for u in planhat["endusers"] if u["email"] == "new@globex.example"] == [newest_user]
+    assert {t["endUserId"] for t in planhat["records"]["tickets"]} == {newest_user}
+
+    written = tmp_path / "merged.yaml"
+    written.write_text(yaml.safe_dump(fixture, sort_keys=False), encoding="utf-8")
+    root = load_fixture_file(written)
+    for vendor in ("talque", "gomry", "planhat"):  # each vendor's loader takes the merged records
+        backend_class(vendor).from_fixture(root.section(vendor), Clock())
+
+
+@pytest.mark.parametrize(("change", "cause"), [
+    ({"org_id": "gorg_nowhere"}, "gomry.contacts[1].org_id: unknown org_id"),
+    ({"id": "con_a"}, "gomry.contacts[1].id: duplicate contact id"),
+    ({"email": "A@example.com"}, "gomry.contacts[1].email: duplicate e-mail in this org"),
+])
+def test_a_bad_gomry_contact_record_is_refused_naming_its_one_cause_once(
+        tmp_path: Path, change: dict[str, str], cause: str) -> None:
+    contact = {"id": "con_a", "org_id": "gorg_demo", "email": "a@example.com", "first_name": None,
+               "last_name": None, "phone": None, "created_ms": 0, "updated_ms": 0}
+    fixture = yaml.safe_load(DEFAULT_FIXTURES.read_text(encoding="utf-8"))
+    fixture["gomry"]["records"] = {"contacts": [contact, {**contact, "id": "con_b", "email": "b@example.com",
+                                                          **change}]}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(fixture, sort_keys=False), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "ticketfakes", "serve", "--port", "0", "--fixtures", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert cause in done.stderr and done.stderr.count("gomry.contacts[1]") == 1, done.stderr
+    assert "Traceback" not in done.stderr

@@ -163,7 +163,8 @@ def apply_records(backend: Any, section: Section | None) -> Any:
         backend.restore(dump)
     except Problem as problem:
         detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in problem.fields.items()) or problem.message
-        raise records._fail(f"{problem.message} ({detail})") from None
+        # a vendor's message may already name the path and cause its fields repeat: say it once
+        raise records._fail(problem.message if detail in problem.message else f"{problem.message} ({detail})") from None
     return backend
 
 

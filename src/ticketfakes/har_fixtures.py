@@ -12,10 +12,10 @@ from __future__ import annotations
 import base64
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
@@ -26,6 +26,9 @@ from .proxy.upstreams import VENDOR_PREFIXES
 RECORDED_GOMRY_ORG = "gorg_recorded"
 RECORDED_GOMRY_KEY = "gk_recorded"  # the recording masks API keys: local clients use this one
 RECORDED_TALQUE_SECRET = "recorded-secret"
+
+
+Record = TypeVar("Record")
 
 
 class HarError(ValueError):
@@ -77,6 +80,18 @@ def read_har(path: str | Path) -> Iterator[Seen]:
 
 def _ms(iso: Any) -> int:
     return int(datetime.fromisoformat(str(iso).replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def newest_by_key(records: Iterable[Record], key: Callable[[Record], Hashable],
+                  age: Callable[[Record], Any]) -> dict[Hashable, Record]:
+    """One record per natural key (the key the local state keeps unique): the newest sighting, the later
+    one on a tie. A recording can show one key under two ids, e.g. across a reset of the upstream."""
+    kept: dict[Hashable, Record] = {}
+    for record in records:
+        known = kept.get(key(record))
+        if known is None or age(known) <= age(record):
+            kept[key(record)] = record
+    return kept
 
 
 def _objects(value: Any) -> list[dict[str, Any]]:
@@ -158,7 +173,10 @@ def talque_fixture(base: dict[str, Any], seen: Collector) -> None:
     orgs = {o["id"]: o for o in section.setdefault("orgs", [])}
     clients = section.setdefault("clients", [])
     tickets, orders = [], {}
-    ordered = sorted(seen.talque.values(), key=lambda item: (item[1].get("ctime", 0)))
+    merged = newest_by_key(seen.talque.values(), lambda item: (item[0], item[1].get("provider"),
+                                                               item[1].get("ticketId")),
+                           lambda item: item[1].get("mtime", 0))
+    ordered = sorted(merged.values(), key=lambda item: (item[1].get("ctime", 0)))
     for seq, (org_id, model) in enumerate(ordered, start=1):
         org = orgs.get(org_id)
         if org is None:
@@ -214,8 +232,16 @@ def talque_fixture(base: dict[str, Any], seen: Collector) -> None:
             "check_ins": model.get("checkIns") or [], "is_check_in_reset": bool(model.get("isCheckInReset")),
             "main_id": model.get("mainId"),
         })
+    kept_orders = newest_by_key(orders.values(), lambda o: (o["org_id"], o["provider"], o["ext_purchase_id"]),
+                                lambda o: o["mtime"])
+    order_alias = {o["id"]: kept_orders[(o["org_id"], o["provider"], o["ext_purchase_id"])]["id"]
+                   for o in orders.values()}
+    for ticket in tickets:
+        if ticket["purchase_order_id"]:
+            ticket["purchase_order_id"] = order_alias[ticket["purchase_order_id"]]
     if tickets:
-        section["records"] = {"seq": len(tickets), "tickets": tickets, "purchase_orders": list(orders.values())}
+        section["records"] = {"seq": len(tickets), "tickets": tickets,
+                              "purchase_orders": list(kept_orders.values())}
     base["talque"] = section
 
 
@@ -250,33 +276,60 @@ def gomry_fixture(base: dict[str, Any], seen: Collector) -> None:
         owner[event_id] = RECORDED_GOMRY_ORG
     if recorded["events"]:
         orgs.append(recorded)
-    contacts: dict[str, dict[str, Any]] = {}
     attendees = []
     # stable: attendees created together keep the order the answers showed them in
     ordered = sorted(seen.gomry_attendees.values(), key=lambda a: _ms(a["created_at"]))
+    contacts, contact_of = _gomry_contacts(ordered, owner)
     for seq, item in enumerate(ordered, start=1):
         created, updated = _ms(item["created_at"]), _ms(item["updated_at"])
-        contacts.setdefault(item["contact_id"], {
-            "id": item["contact_id"], "org_id": owner[item["event_id"]], "email": item["email"],
-            "first_name": item.get("first_name"), "last_name": item.get("last_name"), "phone": None,
-            "created_ms": created, "updated_ms": created})
         attendees.append({"id": item["id"], "seq": seq, "event_id": item["event_id"],
-                          "ticket_class_id": item["ticket_class_id"], "contact_id": item["contact_id"],
+                          "ticket_class_id": item["ticket_class_id"], "contact_id": contact_of[item["id"]],
                           "status": item["status"], "first_name": item.get("first_name"),
                           "last_name": item.get("last_name"), "payment_id": item.get("payment_id"),
                           "payment_method": item.get("payment_method") or "cash", "created_ms": created,
                           "updated_ms": updated})
     if attendees:
-        section["records"] = {"contacts": list(contacts.values()), "attendees": attendees,
+        section["records"] = {"contacts": contacts, "attendees": attendees,
                               "next_seq": len(attendees) + 1}
     base["gomry"] = section
+
+
+def _gomry_contacts(ordered: list[dict[str, Any]], owner: dict[str, str]
+                    ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The contacts the attendees showed, one per (org, e-mail case-insensitively) as the local state keeps
+    them: the newest sighting's id and name, created when the first was; and each attendee's contact id."""
+    def key(item: dict[str, Any]) -> tuple[str, str]:
+        return owner[item["event_id"]], item["email"].lower()
+
+    newest = newest_by_key(ordered, key, lambda a: _ms(a["created_at"]))
+    contacts: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in ordered:  # oldest first: the first sighting of a key is when its contact was created
+        kept = newest[key(item)]
+        contacts.setdefault(key(item), {
+            "id": kept["contact_id"], "org_id": key(item)[0], "email": kept["email"],
+            "first_name": kept.get("first_name"), "last_name": kept.get("last_name"), "phone": None,
+            "created_ms": _ms(item["created_at"]), "updated_ms": _ms(kept["created_at"])})
+    return list(contacts.values()), {item["id"]: newest[key(item)]["contact_id"] for item in ordered}
 
 
 def planhat_fixture(base: dict[str, Any], seen: Collector) -> None:
     section = base.setdefault("planhat", {}) or {}
     companies = {c["id"] for c in section.setdefault("companies", [])}
-    users = {u["email"].lower() for u in section.setdefault("endusers", [])}
-    tickets = sorted(seen.planhat.values(), key=lambda t: str(t.get("createdAt")))
+    by_external = {c["external_id"]: c["id"] for c in section["companies"] if c.get("external_id")}
+    users = {u["email"].lower(): u.get("id") for u in section.setdefault("endusers", [])}
+    newest = newest_by_key(seen.planhat.values(), lambda t: t.get("sourceId"), lambda t: str(t.get("updatedAt")))
+    tickets = sorted((dict(t) for t in newest.values()), key=lambda t: str(t.get("createdAt")))
+    # the newest sighting of a company's externalId, or of an end user's e-mail, names it (unless the base
+    # fixture already does) and every ticket points at that one
+    for ticket in sorted(tickets, key=lambda t: str(t.get("updatedAt")), reverse=True):
+        external, email = ticket.get("companyExternalId"), ticket.get("email")
+        if external and ticket.get("companyId"):
+            ticket["companyId"] = by_external.setdefault(external, ticket["companyId"])
+        if email and ticket.get("companyId") and ticket.get("endUserId") and email.lower() not in users:
+            users[email.lower()] = ticket["endUserId"]
+            section["endusers"].append({"email": email, "company": ticket["companyId"], "id": ticket["endUserId"]})
+        if email and users.get(email.lower()) and ticket.get("endUserId"):
+            ticket["endUserId"] = users[email.lower()]
     for ticket in tickets:
         company = ticket.get("companyId")
         if company and company not in companies:
@@ -284,10 +337,6 @@ def planhat_fixture(base: dict[str, Any], seen: Collector) -> None:
                                          **({"external_id": ticket["companyExternalId"]}
                                             if ticket.get("companyExternalId") else {})})
             companies.add(company)
-        email = ticket.get("email")
-        if email and company and email.lower() not in users and ticket.get("endUserId"):
-            section["endusers"].append({"email": email, "company": company, "id": ticket["endUserId"]})
-            users.add(email.lower())
     if tickets:
         section["records"] = {"tickets": tickets}
     base["planhat"] = section

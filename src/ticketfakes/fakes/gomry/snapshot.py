@@ -142,12 +142,12 @@ def _build(data: Any) -> GomryState:
             c.int("created_ms"),
             c.int("updated_ms"),
         )
-        if (
-            contact.org_id not in state.orgs
-            or contact.id in state.contacts
-            or (contact.org_id, contact.email.lower()) in state.contact_by_email
-        ):
-            raise _Bad(c.path, "unknown org_id, or duplicate id or e-mail")
+        if contact.org_id not in state.orgs:
+            raise _Bad(f"{c.path}.org_id", "unknown org_id")
+        if contact.id in state.contacts:
+            raise _Bad(f"{c.path}.id", "duplicate contact id")
+        if (contact.org_id, contact.email.lower()) in state.contact_by_email:
+            raise _Bad(f"{c.path}.email", "duplicate e-mail in this org (compared case-insensitively)")
         state.add_contact(contact)
     last_seq = 0
     for i, raw in enumerate(root.list("attendees")):
