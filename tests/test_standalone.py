@@ -50,5 +50,5 @@ def test_the_pattern_catches_what_it_must() -> None:
     for bad in ("see ../" + "shared/seeds/x.md", "DESIGN" + ".md says", '"/' + 'work/main/bench/x.py"',
                 "/" + "root/.pyenv/x", "/" + "home/user/x"):
         assert FORBIDDEN.search(bad), bad
-    for fine in ("docs/decisions.md", "https://api.planhat.com/tickets", "src/ticketfakes/work/x.py"):
+    for fine in ("docs/decisions.md", "https://api.planhat.com/tickets", "src/ticketfakes/" + "work/x.py"):
         assert not FORBIDDEN.search(fine), fine
