@@ -96,7 +96,7 @@ def talque_section(mutate: Any = None) -> Section:
     data = yaml.safe_load(DEFAULT_FIXTURES.read_text(encoding="utf-8"))["talque"]
     if mutate is not None:
         mutate(data)
-    return Section(yaml.compose(yaml.safe_dump(data)), "talque")
+    return Section(data, "talque")
 
 
 @cache

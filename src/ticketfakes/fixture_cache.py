@@ -76,7 +76,7 @@ def _stamp(file: Path | Traversable) -> tuple[int, int, int]:
     try:
         info = os.stat(file)
     except (OSError, ValueError) as exc:  # ValueError: a path no file can have (a NUL byte)
-        raise FixtureError(f"{str(file)[:200]}: cannot read fixture file ({getattr(exc, 'strerror', exc)})") from None
+        raise FixtureError(str(file)[:200], f"cannot read fixture file ({getattr(exc, 'strerror', exc)})") from None
     return info.st_mtime_ns, info.st_size, info.st_ino
 
 

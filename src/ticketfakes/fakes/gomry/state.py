@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-import yaml
-
 from ...core.timestamps import parse_iso
 from ...fixtures import Section
 
@@ -314,7 +312,7 @@ class GomryState:
 def load_fixture(section: Section) -> GomryState:
     """The `gomry` part of a fixture file -> state; FixtureError names the bad key and line."""
     state = GomryState()
-    empty = isinstance(section.node, yaml.ScalarNode) and section.node.tag.endswith(":null")
+    empty = section.value is None
     if empty or not section.keys():
         return state  # `gomry:` left empty, or `gomry: {}`
     section.only("orgs", "records")

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from ...fixtures import Section
 from .records import EMAIL, OBJECT_ID, Company, EndUser, Ticket, fixture_object_id
 
@@ -17,7 +15,7 @@ State = tuple[list[str], list[Company], list[EndUser], list[Ticket]]
 
 def parse_fixture(section: Section | None) -> tuple[list[str], list[Company], list[EndUser]]:
     """`planhat: {tokens, companies: [{id, name, external_id}], endusers: [{email, company, name, id?}]}`."""
-    if section is None or (isinstance(section.node, yaml.ScalarNode) and not section.node.value):
+    if section is None or section.value is None or section.value == "":
         return [], [], []  # `planhat:` left empty
     if not section.keys():
         return [], [], []
