@@ -29,11 +29,11 @@ from starlette.responses import Response
 from starlette.routing import Convertor, Route, compile_path
 from starlette.types import Receive, Scope, Send
 
-from .backends import VENDORS as FAKES
 from .call import Call, MiB, path_and_query
 from .core.idempotency import IN_FLIGHT, StoredResponse
 from .core.journal import Entry, preview, response_headers
 from .core.problems import BadRequest, Conflict, Problem, TooManyRequests, problem_for_status
+from .core.ratelimit import Verdict
 from .errors import ErrorShape, render
 from .responses import JSONResponse
 from .specs import Operation
@@ -68,6 +68,10 @@ class Vendor:
     error_shape: ErrorShape
     endpoints: list[Endpoint] = field(default_factory=list)
     rate_limited: bool = True
+    # Fault rules are the fakes' knob; the control plane that sets and clears them never obeys them
+    # (a rule without `vendor` would otherwise also break DELETE /_admin/faults, its own way out).
+    faultable: bool = True
+    rate_headers: Callable[[Verdict, Response], None] | None = None  # the vendor's rate-limit headers, if any
 
     def error(self, problem: Problem) -> Response:
         return render(self.error_shape, problem)
@@ -111,9 +115,7 @@ class Pipeline:
             self.validator.body_required = True
         self.response_validator = ResponseValidator(operation)
         self.prefix_length = len(vendor.prefix)
-        # Fault rules are the fakes' knob; the control plane that sets and clears them never obeys them
-        # (a rule without `vendor` would otherwise also break DELETE /_admin/faults, its own way out).
-        self.faultable = vendor.name in FAKES
+        self.faultable = vendor.faultable
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -283,9 +285,8 @@ class Pipeline:
 
     def _rate_headers(self, call: Call, response: Response) -> Response:
         verdict = call.context.get("rate")
-        if verdict is not None and self.vendor.name == "planhat":
-            response.headers["X-Rate-Limit-Limit"] = str(verdict.limit)
-            response.headers["X-Rate-Limit-Remaining"] = str(max(verdict.remaining, 0))
+        if verdict is not None and self.vendor.rate_headers is not None:
+            self.vendor.rate_headers(verdict, response)
         return response
 
 

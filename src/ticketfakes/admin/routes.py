@@ -25,7 +25,8 @@ VENDOR_PREFIXES = tuple({spec.prefix for specs in SPEC_FILES.values() for spec i
 
 def control_plane(endpoints: list[Endpoint]) -> Vendor:
     """The control plane's endpoints under `/_admin`, in its error shape, never rate limited."""
-    return Vendor(name="admin", prefix="/_admin", error_shape=admin_error, rate_limited=False, endpoints=endpoints)
+    return Vendor(name="admin", prefix="/_admin", error_shape=admin_error, rate_limited=False, faultable=False,
+                  endpoints=endpoints)
 
 
 def vendor(state: State) -> Vendor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from ...call import Call, MiB
+from ...core.ratelimit import Verdict
 from ...errors import planhat_error
 from ...responses import json_response
 from ...routing import Endpoint, Vendor
@@ -17,6 +18,12 @@ from .model import DEFAULT_LIMIT, PlanhatBackend
 
 # 5000 tickets with realistic descriptions do not fit in the usual 1 MiB (docs/decisions.md, "Bodies").
 BULK_MAX_BODY = 16 * MiB
+
+
+def rate_headers(verdict: Verdict, response: Response) -> None:
+    """Planhat tells every caller its limit and what is left of it."""
+    response.headers["X-Rate-Limit-Limit"] = str(verdict.limit)
+    response.headers["X-Rate-Limit-Remaining"] = str(max(verdict.remaining, 0))
 
 
 def vendor(state: State) -> Vendor:
@@ -51,6 +58,7 @@ def vendor(state: State) -> Vendor:
         name="planhat",
         prefix="/planhat",
         error_shape=planhat_error,
+        rate_headers=rate_headers,
         endpoints=[
             Endpoint("PUT", "/tickets", upsert, guard=guard, max_body=BULK_MAX_BODY),
             Endpoint("GET", "/tickets", list_tickets, guard=guard),
