@@ -199,6 +199,6 @@ def test_the_documented_pytest_usage_works(
 
 def test_cli_check_choices_match_the_checker() -> None:
     from ticketfakes.checks.vendors import CHOICES
-    from ticketfakes.cli import CHECK_VENDORS
+    from ticketfakes.cli import check_vendors
 
-    assert tuple(CHOICES) == CHECK_VENDORS
+    assert tuple(CHOICES) == check_vendors()

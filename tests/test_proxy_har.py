@@ -16,11 +16,11 @@ import pytest
 import yaml
 
 from ticketfakes.core.clock import Clock
+from ticketfakes.fakes import by_name
 from ticketfakes.fixtures import DEFAULT_FIXTURES, load_fixture_file
 from ticketfakes.har_fixtures import Collector, gomry_fixture, planhat_fixture, talque_fixture
 from ticketfakes.pytest_plugin import Fakes
 from ticketfakes.server import ServedProcess
-from ticketfakes.state import backend_class
 
 from .conftest import GOMRY_WRITE, PLANHAT_AUTH, TALQUE_AUTH
 from .proxy_support import ServedProxy, upstream_args
@@ -268,7 +268,7 @@ def test_records_seen_twice_under_one_natural_key_merge_to_the_newest(tmp_path: 
     written.write_text(yaml.safe_dump(fixture, sort_keys=False), encoding="utf-8")
     root = load_fixture_file(written)
     for vendor in ("talque", "gomry", "planhat"):  # each vendor's loader takes the merged records
-        backend_class(vendor).from_fixture(root.section(vendor), Clock())
+        by_name(vendor).backend.from_fixture(root.section(vendor), Clock())
 
 
 @pytest.mark.parametrize(("change", "cause"), [

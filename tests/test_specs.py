@@ -10,10 +10,11 @@ from openapi_core.testing import MockRequest
 from openapi_spec_validator import validate
 
 from tests.published import talque_json_api_documents
+from ticketfakes.fakes import spec_files
 from ticketfakes.resources import spec_file
-from ticketfakes.specs import SPEC_FILES, load_document, normalise, read_raw
+from ticketfakes.specs import load_document, normalise, read_raw
 
-ALL_SPECS = sorted({spec.name for specs in SPEC_FILES.values() for spec in specs})
+ALL_SPECS = sorted({spec.name for specs in spec_files().values() for spec in specs})
 
 
 @pytest.mark.parametrize("name", ALL_SPECS)

@@ -12,10 +12,13 @@ import pytest
 
 from ticketfakes.core.clock import Clock
 from ticketfakes.core.copying import Copier
+from ticketfakes.fakes import names
 from ticketfakes.fakes.talque.mapping import Client
 from ticketfakes.fixture_cache import template_for
 from ticketfakes.namespaces import Namespaces
-from ticketfakes.state import VENDORS, State
+from ticketfakes.state import State
+
+VENDORS = names()
 
 BENCH_FIXTURES = Path(__file__).resolve().parent.parent / "bench" / "fixtures.yaml"
 ATOMS = (str, bytes, int, float, bool, type(None), type)

@@ -142,10 +142,11 @@ def test_response_validator_flags_undocumented_status_and_drift() -> None:
 def test_a_repeated_query_parameter_counts_with_its_first_value_as_openapi_core_reads_it() -> None:
     from starlette.datastructures import QueryParams
 
-    from ticketfakes.specs import vendor_operations
+    from ticketfakes.fakes import by_name
+    from ticketfakes.specs import operations_of
     from ticketfakes.validation import RequestValidator
 
-    (operation,) = [op for op in vendor_operations("gomry")
+    (operation,) = [op for op in operations_of(by_name("gomry").specs)
                     if op.method == "GET" and op.path == "/events/{eventId}/attendees"]
     validator = RequestValidator(operation)
     headers = {"x-api-key": "k"}

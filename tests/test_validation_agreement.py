@@ -23,8 +23,9 @@ from openapi_core.testing import MockRequest
 from schemathesis.generation import GenerationMode
 from starlette.datastructures import Headers, QueryParams
 
+from ticketfakes.fakes import spec_files
 from ticketfakes.resources import spec_file
-from ticketfakes.specs import SPEC_FILES, SpecFile, load_document, operations
+from ticketfakes.specs import SpecFile, load_document, operations
 from ticketfakes.validation import NO_BODY, RequestValidator
 
 HOST = "http://agreement.test"
@@ -41,7 +42,7 @@ def _document(spec: SpecFile) -> dict[str, Any]:
     return document
 
 
-SPECS = [spec for specs in SPEC_FILES.values() for spec in specs if spec_file(spec.name).is_file()]
+SPECS = [spec for specs in spec_files().values() for spec in specs if spec_file(spec.name).is_file()]
 CASES = [(spec, op) for spec in SPECS for op in operations(spec)]
 
 

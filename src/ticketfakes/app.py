@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 import time
 import traceback
@@ -16,39 +15,30 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .admin import namespaces as namespace_routes
+from .admin import routes as admin_routes
+from .admin.spec import admin_operations
 from .call import header_dict
 from .core.journal import Entry
 from .core.problems import Problem, problem_for_status
-from .errors import ErrorShape, admin_error, gomry_error, planhat_error, render, talque_error
+from .errors import ErrorShape, admin_error, render
+from .fakes import for_path, registered
 from .namespaces import DEFAULT_MAX_NAMESPACES, PREFIX, Namespaces
 from .routing import OperationTable, Vendor, build_routes, internal_error
-from .specs import vendor_operations
+from .specs import operations_of
 from .state import State
-
-# vendor -> module whose `vendor(state)` lists its endpoints
-ROUTE_MODULES = {
-    "talque": "ticketfakes.fakes.talque.routes",
-    "gomry": "ticketfakes.fakes.gomry.routes",
-    "planhat": "ticketfakes.fakes.planhat.routes",
-    "admin": "ticketfakes.admin.routes",
-}
-
-# Errors outside any endpoint (unknown path, wrong method) still speak the shape of the prefix asked.
-ERROR_SHAPES: tuple[tuple[str, str, ErrorShape], ...] = (
-    ("/talque", "talque", talque_error),
-    ("/gomry", "gomry", gomry_error),
-    ("/planhat", "planhat", planhat_error),
-    ("/_admin", "admin", admin_error),
-)
 
 
 def shape_for(path: str) -> tuple[str, ErrorShape]:
+    """The vendor and error shape of the prefix a path is under: errors outside any endpoint (unknown path,
+    wrong method) still speak that vendor's shape."""
     if path.startswith(PREFIX):  # `/ns/{name}/gomry/...` speaks Gomry's shape too (a request uvicorn refused)
         end = path.find("/", len(PREFIX))
         path = path[end:] if end >= 0 else "/"
-    for prefix, vendor, shape in ERROR_SHAPES:
-        if path == prefix or path.startswith(prefix + "/"):
-            return vendor, shape
+    fake = for_path(path)
+    if fake is not None:
+        return fake.name, fake.error_shape
+    if path == "/_admin" or path.startswith("/_admin/"):
+        return "admin", admin_error
     return "none", admin_error
 
 
@@ -111,11 +101,13 @@ def create_app(
     current = cast(State, namespaces.current)
     routes = []
     table = OperationTable()
-    for name, module in ROUTE_MODULES.items():
-        vendor: Vendor = importlib.import_module(module).vendor(current)
-        routes.extend(build_routes(vendor, vendor_operations(name), namespaces.current, table))
-    admin = namespace_routes.vendor(namespaces)
-    routes.extend(build_routes(admin, vendor_operations("admin"), namespaces.current, table))
+    for fake in registered():
+        vendor = Vendor(fake.name, fake.prefix, fake.error_shape, fake.endpoints(current),
+                        rate_limited=fake.rate_limit is not None, rate_headers=fake.rate_headers)
+        routes.extend(build_routes(vendor, operations_of(fake.specs), namespaces.current, table))
+    control_plane = admin_operations()
+    for admin in (admin_routes.vendor(current), namespace_routes.vendor(namespaces)):
+        routes.extend(build_routes(admin, control_plane, namespaces.current, table))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

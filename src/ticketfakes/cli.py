@@ -7,14 +7,15 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from .fakes import registered
 from .listening import bind
 
 DESCRIPTION = """\
-Local, stateful fakes of the talque, Gomry and Planhat ticket APIs, and contract checks for any
-implementation of them.
+Local, stateful fakes of ticket APIs, and contract checks for any implementation of them:
+{fakes}
 
-  ticketfakes serve            serve every fake on http://127.0.0.1:8000 (talque under /talque, Gomry
-                               under /gomry/api/v1, Planhat under /planhat, control plane under /_admin)
+  ticketfakes serve            serve every fake on http://127.0.0.1:8000, each under its prefix above,
+                               and the control plane under /_admin
   ticketfakes check VENDOR     check an implementation (the embedded fakes, or --base-url URL) against
                                the vendor's contract: its OpenAPI spec and its business rules
   ticketfakes proxy --upstream VENDOR=URL
@@ -30,12 +31,16 @@ project (README.md, docs/control-plane.md, docs/contract-checks.md, docs/proxy.m
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
-PREFIXES = (("talque", "/talque"), ("gomry", "/gomry/api/v1"), ("planhat", "/planhat"), ("admin", "/_admin"))
 
 
-# What `check` accepts, spelled here so that `serve` never imports the checker (schemathesis costs
-# ~0.3 s of start-up); tests/test_checks.py keeps it equal to ticketfakes.checks.vendors.CHOICES.
-CHECK_VENDORS = ("talque", "talque-webhook", "gomry", "planhat", "all")
+def prefixes() -> list[tuple[str, str]]:
+    return [*((fake.name, fake.prefix) for fake in registered()), ("admin", "/_admin")]
+
+
+def check_vendors() -> tuple[str, ...]:
+    """What `check` accepts, from each fake's `check_names`, so that `serve` never imports the checker
+    (schemathesis costs ~0.3 s of start-up); tests/test_checks.py keeps it equal to checks.CHOICES."""
+    return (*(name for fake in registered() for name in fake.check_names), "all")
 
 
 def _port(text: str) -> int:
@@ -75,7 +80,7 @@ def serve(args: argparse.Namespace) -> int:
     sock = bind(args.host, args.port)
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
-    for name, prefix in PREFIXES:
+    for name, prefix in prefixes():
         print(f"  {name:<8} http://{host}:{port}{prefix}", flush=True)
     print(f"ticketfakes serving on http://{host}:{port} (Ctrl+C to stop)", flush=True)
     config = uvicorn.Config(
@@ -145,9 +150,15 @@ def _version() -> str:
         return "unknown"
 
 
+def _fakes_listed() -> str:
+    return "\n".join(f"  {fake.name:<10} {fake.prefix:<16} {fake.summary}" for fake in registered())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="ticketfakes", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="ticketfakes",
+        description=DESCRIPTION.format(fakes=_fakes_listed()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"ticketfakes {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -155,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "serve",
         help="serve every fake on one port",
-        description="Serve the talque, Gomry and Planhat fakes and the control plane on one port, starting "
+        description="Serve every fake and the control plane on one port, starting "
         "from the fixture file's state. Stop with Ctrl+C or SIGTERM: requests in flight are finished first "
         "(at most 10 s).",
     )
@@ -189,8 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the business rules. Exit status 0 only when every check passed.",
     )
     contract.add_argument(
-        "vendor", choices=CHECK_VENDORS, help="whose contract: talque (JSON API), talque-webhook, gomry, planhat, "
-        "or all of them"
+        "vendor", choices=check_vendors(), help=f"whose contract: {', '.join(check_vendors()[:-1])}, or all of them"
     )
     contract.add_argument(
         "--base-url",
@@ -246,8 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     from_har = fixtures.add_parser(
         "from-har",
         help="turn a recorded HAR file into a fixture file the fakes load (docs/proxy.md)",
-        description="Read the talque tickets, Gomry events and attendees, Planhat companies and tickets a HAR "
-        "recording of `ticketfakes proxy --record` saw, and write them as a fixture file.",
+        description="Read the records (tickets, events, attendees, companies ...) a HAR recording of "
+        "`ticketfakes proxy --record` saw, and write them as a fixture file.",
     )
     from_har.add_argument("har", metavar="FILE.har", help="a recording of `ticketfakes proxy --record`")
     from_har.add_argument("-o", "--output", default=None, metavar="OUT.yaml", help="default: standard output")

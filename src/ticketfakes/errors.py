@@ -32,53 +32,14 @@ def bracket_path(field: str) -> str:
     return _FIELD_INDEX.sub(r"[\1]", field)
 
 
-def _short_fields(fields: dict[str, list[str]]) -> dict[str, list[str]]:
+def short_fields(fields: dict[str, list[str]]) -> dict[str, list[str]]:
     return {name: [short(message) for message in messages] for name, messages in fields.items()}
-
-
-def talque_error(problem: Problem) -> dict[str, Any]:
-    body: dict[str, Any] = {"success": False, "reason": problem.code.upper(), "message": short(problem.message)}
-    if problem.fields:
-        errors = []
-        for field, messages in problem.fields.items():
-            entry: dict[str, Any] = {"field": bracket_path(field)}
-            match = re.match(r"tickets\.(\d+)(\.|$)", field)
-            if match:
-                entry["ticketIndex"] = int(match.group(1))
-            for message in messages:
-                errors.append({**entry, "message": short(message)})
-        body["errors"] = errors
-    body.update(problem.extra)
-    return body
-
-
-def gomry_error(problem: Problem) -> dict[str, Any]:
-    message = short(problem.message)
-    if problem.fields and message.startswith("Validation failed"):
-        message = "Validation failed"  # Gomry's exact wording; `details.fieldErrors` carries the specifics
-    body: dict[str, Any] = {"error": message}
-    if problem.fields:
-        body["details"] = {"fieldErrors": _short_fields(problem.fields)}
-    body.update(problem.extra)
-    return body
-
-
-def planhat_error(problem: Problem) -> dict[str, Any]:
-    body: dict[str, Any] = {"message": short(problem.message)}
-    if problem.fields:
-        body["errors"] = [
-            {"field": field, "message": short(message)}
-            for field, messages in problem.fields.items()
-            for message in messages
-        ]
-    body.update(problem.extra)
-    return body
 
 
 def admin_error(problem: Problem) -> dict[str, Any]:
     body: dict[str, Any] = {"error": short(problem.message)}
     if problem.fields:
-        body["details"] = _short_fields(problem.fields)
+        body["details"] = short_fields(problem.fields)
     body.update(problem.extra)
     return body
 

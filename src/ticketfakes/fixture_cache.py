@@ -16,9 +16,9 @@ from typing import Any
 
 import orjson
 
-from .backends import VENDORS, backend_class
 from .core.clock import Clock
 from .core.copying import Copier
+from .fakes import names, registered
 from .fixtures import DEFAULT_FIXTURES, FixtureError, load_fixture_file
 
 MAX_FILES = 32  # distinct fixture files remembered; more are parsed each time they are loaded
@@ -81,9 +81,9 @@ def _stamp(file: Path | Traversable) -> tuple[int, int, int]:
 
 
 def _parse(file: Path | Traversable) -> Template:
-    root = load_fixture_file(file if isinstance(file, Path) else None)  # None: the packaged default
+    root = load_fixture_file(file if isinstance(file, Path) else None, names())  # None: the packaged default
     clock = Clock()
-    built = {vendor: backend_class(vendor).from_fixture(root.section(vendor, None), clock) for vendor in VENDORS}
+    built = {fake.name: fake.backend.from_fixture(root.section(fake.name, None), clock) for fake in registered()}
     return Template(built)
 
 

@@ -67,8 +67,9 @@ def apply_records(backend: Any, section: Section | None) -> Any:
     return backend
 
 
-def load_fixture_file(path: str | Path | Traversable | None = None) -> Section:
-    """Parse a fixture file into its root `Section`; syntax errors name the line too."""
+def load_fixture_file(path: str | Path | Traversable | None = None, sections: tuple[str, ...] = ()) -> Section:
+    """Parse a fixture file into its root `Section`; syntax errors name the line too. With `sections` (the
+    fakes' names), any other top-level key is an error."""
     file: Path | Traversable = Path(path) if isinstance(path, str | PathLike) else (path or DEFAULT_FIXTURES)
     try:
         text = file.read_text(encoding="utf-8")
@@ -85,9 +86,10 @@ def load_fixture_file(path: str | Path | Traversable | None = None) -> Section:
         line = f" (line {mark.line + 1})" if mark else ""
         raise FixtureError(str(file), f"not valid YAML: {getattr(exc, 'problem', exc)}{line}") from None
     if node is None:
-        raise FixtureError(str(file), "the fixture file is empty (expected one or more of the sections talque, "
-                           "gomry, planhat; see fixtures/default.yaml)")
+        raise FixtureError(str(file), f"the fixture file is empty (expected one or more of the sections "
+                           f"{', '.join(sections)}; see fixtures/default.yaml)")
     lines = Lines()
     root = Reader(_values(node, "", lines), "", lines)
-    root.only("talque", "gomry", "planhat")
+    if sections:
+        root.only(*sections)
     return root

@@ -20,8 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from .fakes import for_path
 from .fixtures import DEFAULT_FIXTURES
-from .proxy.upstreams import VENDOR_PREFIXES
 
 RECORDED_GOMRY_ORG = "gorg_recorded"
 RECORDED_GOMRY_KEY = "gk_recorded"  # the recording masks API keys: local clients use this one
@@ -70,12 +70,10 @@ def read_har(path: str | Path) -> Iterator[Seen]:
             status = int(response["status"])
         except (KeyError, TypeError, ValueError):
             continue
-        for vendor, prefix in VENDOR_PREFIXES.items():
-            if parts.path == prefix or parts.path.startswith(prefix + "/"):
-                yield Seen(vendor, request.get("method", "GET"), parts.path[len(prefix):], parse_qs(parts.query),
-                           _text_json(request.get("postData") or {}), status,
-                           _text_json(response.get("content") or {}))
-                break
+        fake = for_path(parts.path)
+        if fake is not None:
+            yield Seen(fake.name, request.get("method", "GET"), parts.path[len(fake.prefix):], parse_qs(parts.query),
+                       _text_json(request.get("postData") or {}), status, _text_json(response.get("content") or {}))
 
 
 def _ms(iso: Any) -> int:

@@ -24,9 +24,9 @@ import httpx
 import pytest
 
 from .admin.client import Admin
+from .fakes import by_name
 from .state import DEFAULT_NAMESPACE
 
-VENDOR_PREFIXES = {"talque": "/talque", "gomry": "/gomry/api/v1", "planhat": "/planhat"}
 SEED = pytest.StashKey[dict[str, Any]]()
 
 
@@ -43,7 +43,7 @@ class Fakes:
     seed: dict[str, Any] = field(default_factory=dict)
 
     def base_url(self, vendor: str) -> str:
-        return self.url + VENDOR_PREFIXES[vendor]
+        return self.url + by_name(vendor).prefix
 
     def renew(self) -> None:
         """Back to a fresh world: the seed's state, clock, journal, outbox; no faults, replays or limits.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import yaml
@@ -21,17 +22,16 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "tra
 
 @dataclass(frozen=True)
 class SpecFile:
-    name: str  # file name in specs/
+    name: str  # file name, in specs/ unless `source` says where
     prefix: str  # where ticketfakes serves it
+    source: Traversable | None = None  # a document shipped by another package (docs/adding-a-vendor.md)
+
+    @property
+    def file(self) -> Traversable:
+        return self.source if self.source is not None else spec_file(self.name)
 
 
-# Which document is served under which prefix; a vendor may have several documents.
-SPEC_FILES: dict[str, tuple[SpecFile, ...]] = {
-    "talque": (SpecFile("talque-json-api.yaml", "/talque"), SpecFile("talque-webhook.yaml", "/talque")),
-    "gomry": (SpecFile("gomry.yaml", "/gomry/api/v1"),),
-    "planhat": (SpecFile("planhat.yaml", "/planhat"),),
-    "admin": (SpecFile("admin.yaml", "/_admin"),),
-}
+ADMIN = SpecFile("admin.yaml", "/_admin")  # the control plane
 
 
 def _uses_type_arrays(node: Any) -> bool:
@@ -62,15 +62,20 @@ def normalise(document: dict[str, Any]) -> dict[str, Any]:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def read_raw(spec: str | SpecFile) -> dict[str, Any]:
+    """The document as written: `specs/<name>`, or a `SpecFile`'s own file (parsed once)."""
+    return _read(spec.file if isinstance(spec, SpecFile) else spec_file(spec))
+
+
 @cache
-def read_raw(name: str) -> dict[str, Any]:
-    with spec_file(name).open(encoding="utf-8") as handle:
+def _read(file: Traversable) -> dict[str, Any]:
+    with file.open(encoding="utf-8") as handle:
         return yaml.load(handle, Loader=_LOADER)  # CSafeLoader / SafeLoader: safe
 
 
-def load_document(name: str) -> dict[str, Any]:
-    """The normalised document `specs/<name>` (a fresh copy each call)."""
-    return normalise(read_raw(name))
+def load_document(spec: str | SpecFile) -> dict[str, Any]:
+    """The normalised document `specs/<name>` or of a `SpecFile` (a fresh copy each call)."""
+    return normalise(read_raw(spec))
 
 
 def deref(node: Any, root: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
@@ -118,7 +123,7 @@ class Operation:
 
 
 def operations(spec: SpecFile) -> list[Operation]:
-    document = load_document(spec.name)
+    document = load_document(spec)
     found = []
     for path, item in document.get("paths", {}).items():
         item = deref(item, document)
@@ -146,9 +151,10 @@ def operations(spec: SpecFile) -> list[Operation]:
     return found
 
 
-def vendor_operations(vendor: str) -> list[Operation]:
+def operations_of(specs: tuple[SpecFile, ...]) -> list[Operation]:
+    """The operations of several documents served together (a missing built-in document is skipped)."""
     result = []
-    for spec in SPEC_FILES[vendor]:
-        if spec_file(spec.name).is_file():
+    for spec in specs:
+        if spec.file.is_file():
             result.extend(operations(spec))
     return result

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
-from .backends import VENDORS, backend_class
 from .core.clock import Clock
 from .core.collector import thaw
 from .core.faults import Faults
@@ -22,28 +21,14 @@ from .core.journal import Journal
 from .core.problems import BadRequest
 from .core.ratelimit import RateLimiter
 from .core.violations import Violations
+from .fakes import by_name, names, published_limits
 from .fixture_cache import CopiedOnFirstUse, Template, bound, template_for
-from .fixtures import Section
 
 DEFAULT_NAMESPACE = "default"
 
 
-class Backend(Protocol):
-    @classmethod
-    def from_fixture(cls, section: Section | None, clock: Clock) -> Backend: ...
-
-    def dump(self) -> dict[str, Any]: ...
-
-    def restore(self, state: dict[str, Any]) -> None: ...
-
-    def template_data(self) -> Any: ...  # what `fixture_cache.Template` copies for every new backend
-
-    @classmethod
-    def from_template_data(cls, data: Any, clock: Clock) -> Backend: ...
-
-
 def restored_backend(vendor: str, dump: Any, clock: Clock) -> Any:
-    backend = backend_class(vendor).from_fixture(None, clock)
+    backend = by_name(vendor).backend.from_fixture(None, clock)
     backend.restore(dump)  # raises BadRequest on a malformed part
     return backend
 
@@ -66,7 +51,7 @@ class State:
         self.journal = Journal(int(os.environ.get("TICKETFAKES_JOURNAL_SIZE", "1000")))
         self.violations = Violations()  # filled by `ticketfakes proxy` (docs/proxy.md)
         self.faults = Faults()
-        self.rate_limits = RateLimiter(self.clock)
+        self.rate_limits = RateLimiter(self.clock, published_limits())
         self.idempotency = IdempotencyStore(self.clock)
         self.backends: dict[str, Any] = {}
         if dump is None:
@@ -94,7 +79,7 @@ class State:
 
     def reset(self, vendor: str | None = None, fixtures: str | Path | None = None) -> list[str]:
         """Back to the fixture state (one vendor or all); faults, rate limits and replay records cleared."""
-        vendors = (vendor,) if vendor else VENDORS
+        vendors = (vendor,) if vendor else names()
         source = Path(fixtures) if fixtures else self.fixtures
         template = template_for(source)  # raises before anything changes
         thaw()
@@ -119,7 +104,7 @@ class State:
         return {
             "version": 1,
             "clock": self.clock.snapshot(),
-            "vendors": {name: self.backends[name].dump() for name in VENDORS},
+            "vendors": {name: self.backends[name].dump() for name in names()},
             "idempotency": self.idempotency.dump(),
         }
 
@@ -129,7 +114,7 @@ class State:
         unused = backends.template.dump_sizes if isinstance(backends, CopiedOnFirstUse) else {}
         around = {"version": 1, "clock": self.clock.snapshot(), "vendors": {}, "idempotency": self.idempotency.dump()}
         size = len(orjson.dumps(around))
-        for vendor in VENDORS:
+        for vendor in names():
             used = vendor in backends or vendor not in unused
             size += len(vendor) + 4 + (len(orjson.dumps(backends[vendor].dump())) if used else unused[vendor])
         return size
@@ -143,7 +128,7 @@ class State:
         except ValueError as exc:
             raise BadRequest(f"invalid state dump: {exc}") from None
         fresh: dict[str, Any] = {}
-        for vendor in VENDORS:
+        for vendor in names():
             if vendor not in dump["vendors"]:
                 raise BadRequest(f"state dump lacks vendor {vendor!r}")
             fresh[vendor] = restored_backend(vendor, dump["vendors"][vendor], self.clock)

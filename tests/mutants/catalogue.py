@@ -534,17 +534,17 @@ def _without_null(node: Any) -> Any:
         'ticket/list refuses `"cursor": null` (what the last page answers) with 400: its request schema lost '
         'the 3.1 type array\'s "null"')
 def talque_null_cursor_refused(mp: pytest.MonkeyPatch) -> None:
-    operations = app_module.vendor_operations
+    operations = app_module.operations_of
 
-    def strict(vendor: str) -> list[Any]:
-        found = operations(vendor)
-        for operation in found if vendor == "talque" else []:
+    def strict(specs: Any) -> list[Any]:
+        found = operations(specs)
+        for operation in found if any(spec.prefix == "/talque" for spec in specs) else []:
             schema = ((operation.request_body or {}).get("content") or {}).get("application/json", {}).get("schema")
             if isinstance(schema, dict) and "cursor" in schema.get("properties", {}):
                 schema["properties"]["cursor"] = _without_null(schema["properties"]["cursor"])
         return found
 
-    mp.setattr(app_module, "vendor_operations", strict)
+    mp.setattr(app_module, "operations_of", strict)
 
 
 @mutant("talque-category-null-omitted", "talque-webhook", ("talque.webhook_upsert",),

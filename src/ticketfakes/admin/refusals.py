@@ -14,7 +14,6 @@ import orjson
 
 from ..core.journal import Entry, Journal
 from ..core.problems import Problem
-from ..core.ratelimit import PUBLISHED_LIMITS
 from .plain import plain_fields
 
 Rule = dict[str, str]
@@ -190,9 +189,10 @@ def refusal_rule(entry: Entry, journal: Journal) -> Rule | None:
         return rule("fault.injected", f"an injected fault rule ({shown}) answered {entry.status} before the fake ran")
     verdict = context.get("rate")
     if verdict is not None and not verdict.allowed:
-        limit = PUBLISHED_LIMITS[entry.vendor]
+        limit = verdict.limit
+        window_s = verdict.window_ms // 1000
         return rule(f"ratelimit.{entry.vendor}",
-                    f"{entry.vendor} allows {limit.requests} requests per {limit.window_ms // 1000} s per caller; "
+                    f"{entry.vendor} allows {limit} requests per {window_s} s per caller; "
                     f"this caller used them all (retry after {verdict.retry_after_s} s)")
     problem: Problem | None = context.get("problem")
     if problem is None:

@@ -10,17 +10,20 @@ from ..call import Call
 from ..core.faults import FaultRule, pattern_mistake
 from ..core.problems import BadRequest
 from ..errors import admin_error
+from ..fakes import registered
 from ..fixtures import FixtureError
 from ..responses import json_response
 from ..routing import Endpoint, Vendor
-from ..specs import SPEC_FILES
 from ..state import State
 from . import dashboard
 from .journal_view import entry_view
 
 STATE_MAX_BODY = 256 * 1024 * 1024
-# Every prefix a fault rule's path_pattern must not repeat (it is matched after the prefix).
-VENDOR_PREFIXES = tuple({spec.prefix for specs in SPEC_FILES.values() for spec in specs})
+
+
+def served_prefixes() -> tuple[str, ...]:
+    """Every prefix a fault rule's path_pattern must not repeat (it is matched after the prefix)."""
+    return ("/_admin", *(fake.prefix for fake in registered()))
 
 
 def control_plane(endpoints: list[Endpoint]) -> Vendor:
@@ -87,23 +90,6 @@ def vendor(state: State) -> Vendor:
         state.violations.clear()
         return json_response({"cleared": True})
 
-    def gomry_outbox(call: Call) -> Response:
-        return json_response({"messages": state.backend("gomry").outbox()})
-
-    def talque_profiles(call: Call) -> Response:
-        return json_response({"profiles": state.backend("talque").profiles(call.path_params["orgId"])})
-
-    def talque_check_in(call: Call) -> Response:
-        body = call.body or {}
-        model = state.backend("talque").check_in(
-            call.path_params["orgId"], call.path_params["orgTicketId"], body.get("at_ms")
-        )
-        return json_response(model)
-
-    def talque_check_in_reset(call: Call) -> Response:
-        model = state.backend("talque").reset_check_ins(call.path_params["orgId"], call.path_params["orgTicketId"])
-        return json_response(model)
-
     def faults_body() -> dict[str, Any]:
         return {"rules": [rule.as_dict() for rule in state.faults.rules]}
 
@@ -112,7 +98,7 @@ def vendor(state: State) -> Vendor:
 
     def put_faults(call: Call) -> Response:
         for index, rule in enumerate(call.body["rules"]):
-            mistake = pattern_mistake(rule.get("path_pattern") or "/", VENDOR_PREFIXES)
+            mistake = pattern_mistake(rule.get("path_pattern") or "/", served_prefixes())
             if mistake:
                 field = f"rules.{index}.path_pattern"
                 raise BadRequest(f"{field}: {mistake}", fields={field: [mistake]})
@@ -142,10 +128,6 @@ def vendor(state: State) -> Vendor:
             Endpoint("DELETE", "/requests", clear_requests),
             Endpoint("GET", "/violations", list_violations, journaled=False),
             Endpoint("DELETE", "/violations", clear_violations),
-            Endpoint("GET", "/gomry/outbox", gomry_outbox),
-            Endpoint("GET", "/talque/orgs/{orgId}/profiles", talque_profiles),
-            Endpoint("POST", "/talque/orgs/{orgId}/tickets/{orgTicketId}/check-ins", talque_check_in),
-            Endpoint("POST", "/talque/orgs/{orgId}/tickets/{orgTicketId}/check-in-reset", talque_check_in_reset),
             Endpoint("GET", "/faults", get_faults),
             Endpoint("PUT", "/faults", put_faults),
             Endpoint("DELETE", "/faults", clear_faults),
@@ -155,4 +137,5 @@ def vendor(state: State) -> Vendor:
             Endpoint("GET", "/ui", dashboard.page, journaled=False),
             Endpoint("GET", "/ui/app.js", dashboard.script, journaled=False),
             Endpoint("GET", "/ui/style.css", dashboard.stylesheet, journaled=False),
+            *(endpoint for fake in registered() if fake.admin_endpoints for endpoint in fake.admin_endpoints(state)),
     ])

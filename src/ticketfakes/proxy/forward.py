@@ -27,13 +27,14 @@ from ..call import path_and_query, read_body
 from ..core.journal import Entry, preview
 from ..core.problems import Problem, problem_for_status
 from ..core.violations import Violation
-from ..errors import ErrorShape, gomry_error, planhat_error, render, talque_error
+from ..errors import render
+from ..fakes import by_name, for_path
 from ..state import State
 from .exchange import Exchange
 from .har import HarWriter, entry
 from .rules import Found, Observer, observers
 from .spec import OperationIndex, check_spec
-from .upstreams import VENDOR_PREFIXES, Upstream
+from .upstreams import Upstream
 
 # RFC 9110 7.6.1: connection-specific headers a proxy must not forward (plus those `Connection` names).
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
@@ -41,7 +42,6 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "proxy-a
 MAX_REQUEST_BODY = 32 * 1024 * 1024  # above Planhat's 16 MiB bulk limit: the upstream refuses, not the proxy
 MAX_KEPT_ANSWER = 32 * 1024 * 1024  # larger answers stream through unjudged
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # an empty body is still sent, with Content-Length: 0
-SHAPES: dict[str, ErrorShape] = {"talque": talque_error, "gomry": gomry_error, "planhat": planhat_error}
 
 
 @dataclass(slots=True)
@@ -91,12 +91,11 @@ class ProxyApp:
             return
         upstream = self._upstream_for(scope["path"]) if scope["type"] == "http" else None
         if upstream is None and scope["type"] == "http":
-            vendor = next((v for v, prefix in VENDOR_PREFIXES.items()
-                           if scope["path"] == prefix or scope["path"].startswith(prefix + "/")), None)
-            if vendor is not None:  # never the local fake in its place: the client believes it talks to the real one
-                problem = problem_for_status(502, f"No --upstream for {vendor}: this proxy does not serve it")
+            fake = for_path(scope["path"])
+            if fake is not None:  # never the local fake in its place: the client believes it talks to the real one
+                problem = problem_for_status(502, f"No --upstream for {fake.name}: this proxy does not serve it")
                 problem.code = "no_upstream"
-                await render(SHAPES[vendor], problem)(scope, receive, send)
+                await render(fake.error_shape, problem)(scope, receive, send)
                 return
         if upstream is None:
             if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/_admin/reset":
@@ -240,7 +239,7 @@ class ProxyApp:
 
     async def _answer(self, exchange: Exchange, problem: Problem, scope: Scope, receive: Any, send: Send) -> None:
         """The proxy's own answer (upstream down, fault rule, unreadable request) in the vendor's error shape."""
-        response = render(SHAPES[exchange.vendor], problem)
+        response = render(by_name(exchange.vendor).error_shape, problem)
         exchange.status, exchange.reason = response.status_code, ""
         exchange.response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers]
         exchange.response_body = bytes(response.body)

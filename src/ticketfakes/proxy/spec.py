@@ -15,7 +15,8 @@ from starlette.routing import compile_path
 
 from ..call import is_json_media_type, parse_json
 from ..core.problems import Problem
-from ..specs import Operation, vendor_operations
+from ..fakes import by_name
+from ..specs import Operation, operations_of
 from ..validation import NO_BODY, RequestValidator, ResponseValidator
 from .exchange import NOT_JSON, Exchange
 
@@ -29,7 +30,7 @@ class OperationIndex:
         self.static: dict[tuple[str, str], Operation] = {}
         self.templated: list[tuple[re.Pattern[str], str, Operation]] = []
         self.validators: dict[int, tuple[RequestValidator, ResponseValidator]] = {}
-        for operation in vendor_operations(vendor):
+        for operation in operations_of(by_name(vendor).specs):
             self.validators[id(operation)] = (RequestValidator(operation), ResponseValidator(operation))
             regex, _, convertors = compile_path(operation.path)
             if convertors:

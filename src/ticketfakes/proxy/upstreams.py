@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 import httpx
 
-# The prefixes `serve` uses; the proxy serves the same ones, so a client changes nothing but the port.
-VENDOR_PREFIXES = {"talque": "/talque", "gomry": "/gomry/api/v1", "planhat": "/planhat"}
+from ..fakes import by_name, names
 
 
 class UpstreamError(ValueError):
@@ -31,8 +30,8 @@ def parse_upstream(text: str) -> Upstream:
     vendor = vendor.strip().lower()
     if not sep or not url:
         raise UpstreamError(f"--upstream must be VENDOR=URL, got {text!r}")
-    if vendor not in VENDOR_PREFIXES:
-        raise UpstreamError(f"unknown vendor {vendor!r} in --upstream (one of {', '.join(VENDOR_PREFIXES)})")
+    if vendor not in names():
+        raise UpstreamError(f"unknown vendor {vendor!r} in --upstream (one of {', '.join(names())})")
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
@@ -43,7 +42,8 @@ def parse_upstream(text: str) -> Upstream:
         raise UpstreamError(f"--upstream {vendor}: port {parsed.port} is out of range")
     if parsed.query or parsed.fragment:
         raise UpstreamError(f"--upstream {vendor}: {url!r} must not have a query or fragment")
-    return Upstream(vendor, VENDOR_PREFIXES[vendor], url.rstrip("/"))
+    # the prefix `serve` uses: a client of the proxy changes nothing but the port
+    return Upstream(vendor, by_name(vendor).prefix, url.rstrip("/"))
 
 
 def parse_upstreams(values: list[str]) -> dict[str, Upstream]:

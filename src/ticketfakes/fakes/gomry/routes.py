@@ -15,10 +15,11 @@ from typing import Any
 from starlette.responses import Response
 
 from ...call import Call
-from ...errors import gomry_error
+from ...core.problems import Problem
+from ...errors import short, short_fields
+from ...fake import Backends
 from ...responses import json_response
-from ...routing import Endpoint, Vendor
-from ...state import State
+from ...routing import Endpoint
 from .model import DEFAULT_STATUS_FILTER, GomryBackend
 from .state import ApiKey
 
@@ -28,7 +29,8 @@ DEFAULT_PAGE_SIZE = 50
 Guard = Callable[[Call], None]
 
 
-def vendor(state: State) -> Vendor:
+def endpoints(state: Backends) -> list[Endpoint]:
+    """The endpoints, each calling the model of the request's namespace."""
     def backend() -> GomryBackend:
         return state.backend("gomry")  # looked up per call: a reset replaces the backend
 
@@ -83,20 +85,35 @@ def vendor(state: State) -> Vendor:
 
     attendees = "/events/{eventId}/attendees"
     attendee = "/events/{eventId}/attendees/{attendeeId}"
-    return Vendor(
-        name="gomry",
-        prefix=PREFIX,
-        error_shape=gomry_error,
-        endpoints=[
-            Endpoint("POST", attendees, create_attendees, guard=guard("attendees", "write"), idempotent=True),
-            Endpoint("GET", attendees, list_attendees, guard=guard("attendees", "read")),
-            Endpoint("GET", attendee, get_attendee, guard=guard("attendees", "read")),
-            Endpoint("PATCH", attendee, update_attendee, guard=guard("attendees", "write")),
-            Endpoint("DELETE", attendee, delete_attendee, guard=guard("attendees", "write")),
-            Endpoint("GET", "/events", list_events, guard=guard("events", "read", owns_event=False)),
-            Endpoint("GET", "/events/{eventId}", get_event, guard=guard("events", "read")),
-            Endpoint(
-                "GET", "/events/{eventId}/ticket-classes", list_ticket_classes, guard=guard("ticket_classes", "read")
-            ),
-        ],
-    )
+    return [
+        Endpoint("POST", attendees, create_attendees, guard=guard("attendees", "write"), idempotent=True),
+        Endpoint("GET", attendees, list_attendees, guard=guard("attendees", "read")),
+        Endpoint("GET", attendee, get_attendee, guard=guard("attendees", "read")),
+        Endpoint("PATCH", attendee, update_attendee, guard=guard("attendees", "write")),
+        Endpoint("DELETE", attendee, delete_attendee, guard=guard("attendees", "write")),
+        Endpoint("GET", "/events", list_events, guard=guard("events", "read", owns_event=False)),
+        Endpoint("GET", "/events/{eventId}", get_event, guard=guard("events", "read")),
+        Endpoint(
+            "GET", "/events/{eventId}/ticket-classes", list_ticket_classes, guard=guard("ticket_classes", "read")
+        ),
+    ]
+
+
+def admin_endpoints(state: Backends) -> list[Endpoint]:
+    """Under /_admin (specs/gomry-admin.yaml): the e-mails the fake would have sent."""
+
+    def outbox(call: Call) -> Response:
+        return json_response({"messages": state.backend("gomry").outbox()})
+
+    return [Endpoint("GET", "/gomry/outbox", outbox)]
+
+
+def gomry_error(problem: Problem) -> dict[str, Any]:
+    message = short(problem.message)
+    if problem.fields and message.startswith("Validation failed"):
+        message = "Validation failed"  # Gomry's exact wording; `details.fieldErrors` carries the specifics
+    body: dict[str, Any] = {"error": message}
+    if problem.fields:
+        body["details"] = {"fieldErrors": short_fields(problem.fields)}
+    body.update(problem.extra)
+    return body

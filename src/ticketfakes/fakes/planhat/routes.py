@@ -6,14 +6,17 @@ handler hands the parsed values to the model and serialises what it returns.
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import Response
 
 from ...call import Call, MiB
+from ...core.problems import Problem
 from ...core.ratelimit import Verdict
-from ...errors import planhat_error
+from ...errors import short
+from ...fake import Backends
 from ...responses import json_response
-from ...routing import Endpoint, Vendor
-from ...state import State
+from ...routing import Endpoint
 from .model import DEFAULT_LIMIT, PlanhatBackend
 
 # 5000 tickets with realistic descriptions do not fit in the usual 1 MiB (docs/decisions.md, "Bodies").
@@ -26,7 +29,8 @@ def rate_headers(verdict: Verdict, response: Response) -> None:
     response.headers["X-Rate-Limit-Remaining"] = str(max(verdict.remaining, 0))
 
 
-def vendor(state: State) -> Vendor:
+def endpoints(state: Backends) -> list[Endpoint]:
+    """The endpoints, each calling the model of the request's namespace."""
     def backend() -> PlanhatBackend:
         return state.backend("planhat")  # looked up per call: a reset replaces the backend
 
@@ -54,14 +58,20 @@ def vendor(state: State) -> Vendor:
     def delete(call: Call) -> Response:
         return json_response(backend().delete_ticket(call.principal or "", call.path_params["id"]))
 
-    return Vendor(
-        name="planhat",
-        prefix="/planhat",
-        error_shape=planhat_error,
-        rate_headers=rate_headers,
-        endpoints=[
-            Endpoint("PUT", "/tickets", upsert, guard=guard, max_body=BULK_MAX_BODY),
-            Endpoint("GET", "/tickets", list_tickets, guard=guard),
-            Endpoint("DELETE", "/tickets/{id}", delete, guard=guard),
-        ],
-    )
+    return [
+        Endpoint("PUT", "/tickets", upsert, guard=guard, max_body=BULK_MAX_BODY),
+        Endpoint("GET", "/tickets", list_tickets, guard=guard),
+        Endpoint("DELETE", "/tickets/{id}", delete, guard=guard),
+    ]
+
+
+def planhat_error(problem: Problem) -> dict[str, Any]:
+    body: dict[str, Any] = {"message": short(problem.message)}
+    if problem.fields:
+        body["errors"] = [
+            {"field": field, "message": short(message)}
+            for field, messages in problem.fields.items()
+            for message in messages
+        ]
+    body.update(problem.extra)
+    return body
