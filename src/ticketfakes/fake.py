@@ -53,7 +53,7 @@ class Backends(Protocol):
 Endpoints = Callable[[Backends], list[Endpoint]]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Fake:
     """One vendor's fake: where it is served, its documents, its model, its endpoints and its extras."""
 

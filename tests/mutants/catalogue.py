@@ -19,7 +19,6 @@ import time
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -31,16 +30,15 @@ from ticketfakes.core.idempotency import IdempotencyStore, StoredResponse
 from ticketfakes.core.ids import new_id
 from ticketfakes.core.pagination import PageWindow
 from ticketfakes.core.problems import Conflict, NotFound, Problem, Unauthorized
+from ticketfakes.fake import Fake
+from ticketfakes.fakes import gomry, planhat, talque
 from ticketfakes.fakes.gomry import model as gomry_model
-from ticketfakes.fakes.gomry import routes as gomry_routes
 from ticketfakes.fakes.gomry.model import GomryBackend, capacity_conflict
 from ticketfakes.fakes.gomry.state import Event, TicketClass, remaining
 from ticketfakes.fakes.planhat import model as planhat_model
-from ticketfakes.fakes.planhat import routes as planhat_routes
 from ticketfakes.fakes.planhat.model import PlanhatBackend
 from ticketfakes.fakes.planhat.store import TicketStore
 from ticketfakes.fakes.talque import model as talque_model
-from ticketfakes.fakes.talque import routes as talque_routes
 from ticketfakes.fakes.talque.mapping import to_model
 from ticketfakes.fakes.talque.model import TalqueBackend
 from ticketfakes.fakes.talque.state import SeqIndex, seq_of
@@ -81,9 +79,9 @@ def scored() -> list[Mutant]:
     return [m for m in MUTANTS.values() if not m.equivalent]
 
 
-def _reshaped_errors(routes: ModuleType, name: str, reshape: Callable[[dict[str, Any]], object]) -> Patch:
-    """A vendor's routes render every error through `reshape`: the error shape drifts from the spec."""
-    render = getattr(routes, name)
+def _reshaped_errors(fake: Fake, reshape: Callable[[dict[str, Any]], object]) -> Patch:
+    """A fake renders every error through `reshape`: the error shape drifts from the spec."""
+    render = fake.error_shape
 
     def patch(mp: pytest.MonkeyPatch) -> None:
         def shape(problem: Problem) -> dict[str, Any]:
@@ -91,7 +89,7 @@ def _reshaped_errors(routes: ModuleType, name: str, reshape: Callable[[dict[str,
             reshape(body)
             return body
 
-        mp.setattr(routes, name, shape)
+        mp.setattr(fake, "error_shape", shape)
 
     return patch
 
@@ -243,7 +241,7 @@ def gomry_tenant_leak(mp: pytest.MonkeyPatch) -> None:
 
 mutant("gomry-error-shape", "gomry", ("response_schema_conformance",),
        'errors as {"message": ...} instead of Gomry\'s {"error": ...}', select=("fuzz",))(
-    _reshaped_errors(gomry_routes, "gomry_error", _renamed("error", "message")))
+    _reshaped_errors(gomry.FAKE, _renamed("error", "message")))
 
 
 @mutant("gomry-auth-bypass", "gomry", ("ignored_auth",),
@@ -480,11 +478,11 @@ def talque_tenant_leak(mp: pytest.MonkeyPatch) -> None:
 @mutant("talque-webhook-tenant-leak", "talque-webhook", ("talque.webhook_tenant_isolation",),
         "the webhook lets any authenticated API client write into any org (the JSON API still refuses)")
 def talque_webhook_tenant_leak(mp: pytest.MonkeyPatch) -> None:
-    vendor = talque_routes.vendor
+    endpoints = talque.FAKE.endpoints
 
     def lax(state: Any) -> Any:
-        built = vendor(state)
-        [webhook] = [e for e in built.endpoints if e.path == "/webhook/org/{orgId}/ticket"]
+        built = endpoints(state)
+        [webhook] = [e for e in built if e.path == "/webhook/org/{orgId}/ticket"]
         guard = webhook.guard
         assert guard is not None
 
@@ -502,7 +500,7 @@ def talque_webhook_tenant_leak(mp: pytest.MonkeyPatch) -> None:
         webhook.guard = any_org
         return built
 
-    mp.setattr(talque_routes, "vendor", lax)
+    mp.setattr(talque.FAKE, "endpoints", lax)
 
 
 @mutant("talque-read-any-provider", "talque", ("talque.tenant_isolation",),
@@ -570,7 +568,7 @@ def talque_auth_bypass(mp: pytest.MonkeyPatch) -> None:
 
 mutant("talque-error-shape", "talque-webhook", ("response_schema_conformance",),
        'errors without `reason`: {"success": false, "message": ...}', select=("fuzz",))(
-    _reshaped_errors(talque_routes, "talque_error", lambda body: body.pop("reason")))
+    _reshaped_errors(talque.FAKE, lambda body: body.pop("reason")))
 
 
 # -- Planhat -------------------------------------------------------------------------------------------
@@ -636,7 +634,7 @@ def planhat_offset_off_by_one(mp: pytest.MonkeyPatch) -> None:
 
 mutant("planhat-error-shape", "planhat", ("response_schema_conformance",),
        'errors as {"error": ...} instead of Planhat\'s {"message": ...}', select=("fuzz",))(
-    _reshaped_errors(planhat_routes, "planhat_error", _renamed("message", "error")))
+    _reshaped_errors(planhat.FAKE, _renamed("message", "error")))
 
 
 @mutant("planhat-auth-bypass", "planhat", ("planhat.tenant_isolation",),
