@@ -22,7 +22,7 @@ from ticketfakes.core.problems import BadRequest, Conflict, Forbidden, NotFound,
 from ticketfakes.core.timestamps import iso_ms, parse_iso
 from ticketfakes.fakes.gomry import GomryBackend
 from ticketfakes.fakes.gomry.model import TRANSITIONS
-from ticketfakes.fakes.gomry.state import HOLDS_SEAT, STATUSES, StatusIndex
+from ticketfakes.fakes.gomry.records import HOLDS_SEAT, STATUSES, StatusIndex
 from ticketfakes.fixtures import FixtureError, load_fixture_file
 
 T0 = parse_iso("2026-05-26T12:00:00.000Z")

@@ -20,7 +20,7 @@ from ...responses import json_response
 from ...routing import Endpoint, Vendor
 from ...state import State
 from .model import DEFAULT_STATUS_FILTER, GomryBackend
-from .state import ApiKey
+from .records import ApiKey
 
 PREFIX = "/gomry/api/v1"
 DEFAULT_PAGE_SIZE = 50
