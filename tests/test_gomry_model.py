@@ -464,6 +464,13 @@ def test_empty_and_bad_fixtures(tmp_path: Path, clock: Clock) -> None:
         GomryBackend.from_fixture(load_fixture_file(path).section("gomry"), clock)
 
 
+def test_a_fixture_null_where_a_value_belongs_is_refused(tmp_path: Path, clock: Clock) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text("gomry:\n  orgs:\n    - id:\n")
+    with pytest.raises(FixtureError, match=r"gomry\.orgs\[0\]\.id: expected a non-empty string \(line 3\)"):
+        GomryBackend.from_fixture(load_fixture_file(path).section("gomry"), clock)
+
+
 def test_model_outputs_match_the_spec(b: GomryBackend) -> None:
     from openapi_core import OpenAPI
     from openapi_core.testing import MockRequest, MockResponse
