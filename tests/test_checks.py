@@ -19,7 +19,7 @@ from ticketfakes.checks.response_checks import RESPONSE_CHECKS
 from ticketfakes.checks.target import Recorded
 from ticketfakes.cli import main
 from ticketfakes.fakes.gomry.model import GomryBackend, capacity_conflict
-from ticketfakes.fakes.gomry.state import remaining
+from ticketfakes.fakes.gomry.records import remaining
 from ticketfakes.server import ServedProcess
 
 EXAMPLES = 10  # the tests' profile; the CLI default (25) and --max-examples go deeper

@@ -22,7 +22,7 @@ from ticketfakes.core.problems import BadRequest, Conflict, Forbidden, NotFound,
 from ticketfakes.core.timestamps import iso_ms, parse_iso
 from ticketfakes.fakes.gomry import GomryBackend
 from ticketfakes.fakes.gomry.model import TRANSITIONS
-from ticketfakes.fakes.gomry.state import HOLDS_SEAT, STATUSES, StatusIndex
+from ticketfakes.fakes.gomry.records import HOLDS_SEAT, STATUSES, StatusIndex
 from ticketfakes.fixtures import FixtureError, load_fixture_file
 
 T0 = parse_iso("2026-05-26T12:00:00.000Z")
@@ -461,6 +461,13 @@ def test_empty_and_bad_fixtures(tmp_path: Path, clock: Clock) -> None:
         "gomry:\n  orgs:\n    - id: o\n      api_keys:\n        - key: k\n          scopes: {tickets: read}\n"
     )
     with pytest.raises(FixtureError, match=r"scopes\.tickets"):
+        GomryBackend.from_fixture(load_fixture_file(path).section("gomry"), clock)
+
+
+def test_a_fixture_null_where_a_value_belongs_is_refused(tmp_path: Path, clock: Clock) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text("gomry:\n  orgs:\n    - id:\n")
+    with pytest.raises(FixtureError, match=r"gomry\.orgs\[0\]\.id: expected a non-empty string \(line 3\)"):
         GomryBackend.from_fixture(load_fixture_file(path).section("gomry"), clock)
 
 

@@ -34,7 +34,7 @@ from ticketfakes.fake import Fake
 from ticketfakes.fakes import gomry, planhat, talque
 from ticketfakes.fakes.gomry import model as gomry_model
 from ticketfakes.fakes.gomry.model import GomryBackend, capacity_conflict
-from ticketfakes.fakes.gomry.state import Event, TicketClass, remaining
+from ticketfakes.fakes.gomry.records import Event, TicketClass, remaining
 from ticketfakes.fakes.planhat import model as planhat_model
 from ticketfakes.fakes.planhat.model import PlanhatBackend
 from ticketfakes.fakes.planhat.store import TicketStore

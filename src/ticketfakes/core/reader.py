@@ -12,13 +12,18 @@ silently: a vendor loader either gets exactly what it asked for or an error nami
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Self
 
 MISSING: Any = object()
+NULL: Any = object()  # a null where null is not allowed: fails every type check, so it is named like any wrong value
 
 
 def join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
+
+
+def _or_null(nullable: bool) -> str:
+    return " or null" if nullable else ""
 
 
 class ReadError(ValueError):
@@ -94,21 +99,21 @@ class Reader:
         value = self._get(key, default)
         return self.child(key, {} if value is MISSING else value)
 
-    def child(self, key: str, value: Any) -> Reader:
-        return Reader(value, join(self.path, key), self.lines)
+    def child(self, key: str, value: Any) -> Self:
+        return type(self)(value, join(self.path, key), self.lines)
 
     def items(self) -> Iterator[tuple[str, Reader]]:
         for key, value in self.mapping().items():
             yield key, self.child(key, value)
 
-    def list(self, key: str, default: Any = MISSING) -> list[Reader]:
+    def list(self, key: str, default: Any = MISSING) -> list[Self]:
         value = self._get(key, default)
         if value is MISSING:
             return []
         where = join(self.path, key)
         if not isinstance(value, list):
             raise self.fail("expected a list", key)
-        return [Reader(item, f"{where}[{index}]", self.lines) for index, item in enumerate(value)]
+        return [type(self)(item, f"{where}[{index}]", self.lines) for index, item in enumerate(value)]
 
     def optional(self, key: str) -> Reader | None:
         """The mapping under `key`, None when it is absent or null."""
@@ -120,8 +125,8 @@ class Reader:
         value = self._get(key, default)
         if value is MISSING:
             return default
-        if value is None and nullable:
-            return None
+        if value is None:
+            return None if nullable else NULL
         if isinstance(value, dict | list):
             raise self.fail("expected a single value", key)
         return value
@@ -130,21 +135,21 @@ class Reader:
         """A non-empty string."""
         value = self._scalar(key, default, nullable)
         if value is not default and value is not None and (not isinstance(value, str) or not value):
-            raise self.fail("expected a non-empty string", key)
+            raise self.fail("expected a non-empty string" + _or_null(nullable), key)
         return value
 
     def text(self, key: str, default: Any = MISSING, nullable: bool = False) -> Any:
         """Any string, the empty one included."""
         value = self._scalar(key, default, nullable)
         if value is not default and value is not None and not isinstance(value, str):
-            raise self.fail("expected a string", key)
+            raise self.fail("expected a string" + _or_null(nullable), key)
         return value
 
     def int(self, key: str, default: Any = MISSING, minimum: int | None = None, nullable: bool = False) -> Any:
         value = self._scalar(key, default, nullable)
         if value is not default and value is not None:
             if isinstance(value, bool) or not isinstance(value, int):
-                raise self.fail("expected an integer", key)
+                raise self.fail("expected an integer" + _or_null(nullable), key)
             if minimum is not None and value < minimum:
                 raise self.fail(f"expected an integer >= {minimum}", key)
         return value

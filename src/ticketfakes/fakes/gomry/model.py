@@ -17,19 +17,9 @@ from ...core.pagination import PageWindow
 from ...core.problems import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from ...core.timestamps import iso_ms, parse_iso
 from ...fixtures import Section, apply_records
-from .snapshot import state_from_dump
-from .state import (
-    HOLDS_SEAT,
-    STATUSES,
-    ApiKey,
-    Attendee,
-    Contact,
-    Event,
-    GomryState,
-    TicketClass,
-    load_fixture,
-    remaining,
-)
+from .load import load_fixture, state_from_dump
+from .records import HOLDS_SEAT, STATUSES, ApiKey, Attendee, Contact, Event, TicketClass, remaining
+from .store import GomryState
 
 # PATCH status workflow (docs/gomry.md, "Status workflow"); a status missing here has no way out by PATCH.
 TRANSITIONS: dict[str, tuple[str, ...]] = {

@@ -21,7 +21,7 @@ from ...fake import Backends
 from ...responses import json_response
 from ...routing import Endpoint
 from .model import DEFAULT_STATUS_FILTER, GomryBackend
-from .state import ApiKey
+from .records import ApiKey
 
 PREFIX = "/gomry/api/v1"
 DEFAULT_PAGE_SIZE = 50

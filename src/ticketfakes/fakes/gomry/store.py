@@ -1,4 +1,4 @@
-"""Gomry state: records, the indexes that keep reads O(page), seat counters, fixture loading, dump/restore.
+"""Gomry store: all of one backend's records, the indexes that keep reads O(page), the seat counters and the dump.
 
 Every change of a ticket's status or class goes through `GomryState.set_status` / `move_class`, the only
 places that touch the seat counters and indexes, so counters and indexes cannot drift apart.
@@ -6,143 +6,12 @@ places that touch the seat counters and indexes, so counters and indexes cannot 
 
 from __future__ import annotations
 
-import heapq
-from bisect import bisect_left, insort
 from collections import deque
-from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
-from ...core.timestamps import parse_iso
-from ...fixtures import Section
+from .records import ACCESS, HOLDS_SEAT, RESOURCES, ApiKey, Attendee, Contact, Event, Org, TicketClass
 
-STATUSES = ("valid", "pending_approval", "checked_in", "invited", "rejected", "deleted")
-# Every ticket not rejected/deleted holds a seat, invited ones included (so an upgrade needs no new seat).
-HOLDS_SEAT = frozenset(("valid", "pending_approval", "checked_in", "invited"))
-RESOURCES = ("attendees", "events", "ticket_classes")
-ACCESS = ("read", "write")
-PAYMENT_METHODS = ("cash", "free", "external")
 OUTBOX_LIMIT = 1000  # the outbox is a bounded ring, like the request journal
-
-@dataclass(slots=True)
-class Org:
-    id: str
-    name: str
-    event_ids: list[str] = field(default_factory=list)  # creation order: GET /events pages slice it
-
-
-@dataclass(slots=True)
-class ApiKey:
-    key: str
-    org_id: str
-    scopes: dict[str, str]  # resource -> "read" | "write"
-
-
-class StatusIndex:
-    """One event's tickets: per status, the creation sequence numbers in ascending order.
-
-    A page of the union of a few statuses, in creation order, is found by binary search (where the
-    page starts) plus a merge of at most `page_size` items per status: O(k log² n + k·page), never a scan.
-    """
-
-    __slots__ = ("lists",)
-
-    def __init__(self) -> None:
-        self.lists: dict[str, list[int]] = {status: [] for status in STATUSES}
-
-    def add(self, status: str, seq: int) -> None:
-        seqs = self.lists[status]
-        if not seqs or seqs[-1] < seq:
-            seqs.append(seq)
-        else:
-            insort(seqs, seq)
-
-    def remove(self, status: str, seq: int) -> None:
-        seqs = self.lists[status]
-        i = bisect_left(seqs, seq)
-        if i == len(seqs) or seqs[i] != seq:
-            raise KeyError(seq)
-        del seqs[i]
-
-    def count(self, statuses: tuple[str, ...]) -> int:
-        return sum(len(self.lists[s]) for s in statuses)
-
-    def window(self, statuses: tuple[str, ...], start: int, size: int) -> list[int]:
-        lists = [self.lists[s] for s in statuses if self.lists[s]]
-        if start >= sum(map(len, lists)) or size <= 0:
-            return []
-        if len(lists) == 1:
-            return lists[0][start : start + size]
-        # Smallest v with exactly `start` items below it: each ticket is in one list, so counts step by 1.
-        lo, hi = 0, max(seqs[-1] for seqs in lists) + 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if sum(bisect_left(seqs, mid) for seqs in lists) >= start:
-                hi = mid
-            else:
-                lo = mid + 1
-        heads = []
-        for seqs in lists:
-            at = bisect_left(seqs, lo)
-            heads.append(seqs[at : at + size])
-        return list(islice(heapq.merge(*heads), size))
-
-
-@dataclass(slots=True)
-class Event:
-    id: str
-    org_id: str
-    name: str
-    capacity: int | None  # None: unlimited
-    starts_at_ms: int
-    class_ids: list[str] = field(default_factory=list)
-    held: int = 0  # seats held by tickets not rejected/deleted, all classes
-    index: StatusIndex = field(default_factory=StatusIndex)
-
-
-@dataclass(slots=True)
-class TicketClass:
-    id: str
-    event_id: str
-    name: str
-    quantity_total: int | None  # None: unlimited (only the event's capacity applies)
-    requires_approval: bool
-    held: int = 0
-
-
-@dataclass(slots=True)
-class Contact:
-    id: str
-    org_id: str
-    email: str  # as first written; looked up case-insensitively
-    first_name: str | None
-    last_name: str | None
-    phone: str | None
-    created_ms: int
-    updated_ms: int
-
-
-@dataclass(slots=True)
-class Attendee:
-    id: str
-    seq: int  # creation order, unique per backend
-    event_id: str
-    class_id: str
-    contact_id: str
-    status: str
-    first_name: str | None
-    last_name: str | None
-    payment_id: str
-    payment_method: str
-    created_ms: int
-    updated_ms: int
-    # The answer's JSON memoised with the field values it was built from (GomryBackend._attendee_json);
-    # never dumped, never compared.
-    view: tuple[tuple[Any, ...], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
-
-
-def remaining(limit: int | None, held: int) -> int | None:
-    return None if limit is None else max(limit - held, 0)
 
 
 class GomryState:
@@ -307,57 +176,3 @@ class GomryState:
             "outbox": [dict(m, attendee_ids=list(m["attendee_ids"])) for m in self.outbox],
             "next_seq": self.next_seq,
         }
-
-
-def load_fixture(section: Section) -> GomryState:
-    """The `gomry` part of a fixture file -> state; FixtureError names the bad key and line."""
-    state = GomryState()
-    empty = section.value is None
-    if empty or not section.keys():
-        return state  # `gomry:` left empty, or `gomry: {}`
-    section.only("orgs", "records")
-    for org_sec in section.list("orgs", []):
-        org_sec.only("id", "name", "api_keys", "events")
-        org_id = org_sec.str("id")
-        if org_id in state.orgs:
-            raise org_sec.fail("duplicate org id", "id")
-        state.add_org(org_id, org_sec.str("name", org_id))
-        for key_sec in org_sec.list("api_keys", []):
-            key_sec.only("key", "scopes")
-            key = key_sec.str("key")
-            if key in state.keys:
-                raise key_sec.fail("duplicate API key", "key")
-            scopes: dict[str, str] = {}
-            scope_sec = key_sec.section("scopes", {})
-            for resource, _ in scope_sec.items():
-                if resource not in RESOURCES:
-                    raise scope_sec.fail(
-                        f"unknown resource (expected one of: {', '.join(RESOURCES)})", resource
-                    )
-                scopes[resource] = scope_sec.choice(resource, ACCESS)
-            state.add_api_key(key, org_id, scopes)
-        for ev_sec in org_sec.list("events", []):
-            ev_sec.only("id", "name", "capacity", "starts_at", "ticket_classes")
-            event_id = ev_sec.str("id")
-            if event_id in state.events:
-                raise ev_sec.fail("duplicate event id", "id")
-            try:
-                starts = parse_iso(ev_sec.str("starts_at"))
-            except ValueError:
-                raise ev_sec.fail("expected an ISO-8601 instant with a time zone", "starts_at") from None
-            state.add_event(
-                event_id, org_id, ev_sec.str("name", event_id), ev_sec.int("capacity", None, 0), starts
-            )
-            for tc_sec in ev_sec.list("ticket_classes", []):
-                tc_sec.only("id", "name", "quantity_total", "requires_approval")
-                class_id = tc_sec.str("id")
-                if class_id in state.classes:
-                    raise tc_sec.fail("duplicate ticket class id", "id")
-                state.add_ticket_class(
-                    class_id,
-                    event_id,
-                    tc_sec.str("name", class_id),
-                    tc_sec.int("quantity_total", None, 0),
-                    tc_sec.bool("requires_approval", False),
-                )
-    return state
