@@ -230,6 +230,16 @@ def test_fixture_is_loaded_and_checked() -> None:
     assert not empty.has_org("org-demo")
 
 
+def test_a_null_is_not_an_absent_key() -> None:
+    # `name: ~` is a value, and not a string: only leaving the key out takes the default
+    with pytest.raises(FixtureError, match=r"talque\.orgs\[0\]\.name: expected a non-empty string"):
+        make_backend(lambda d: d["orgs"][0].update(name=None))
+    with pytest.raises(FixtureError, match=r"talque\.clients\[0\]\.is_test: expected true or false"):
+        make_backend(lambda d: d["clients"][0].update(is_test=None))
+    with pytest.raises(FixtureError, match=r"talque\.orgs\[0\]\.id: expected a non-empty string"):
+        make_backend(lambda d: d["orgs"][0].update(id=None))
+
+
 # -- auth and tenancy ------------------------------------------------------------------------------
 def test_authenticate_compares_id_and_secret(backend: TalqueBackend) -> None:
     demo = backend.authenticate("demo-client", "demo-secret")
