@@ -12,7 +12,7 @@ import pytest
 
 from ticketfakes.core.clock import Clock
 from ticketfakes.core.copying import Copier
-from ticketfakes.fakes.talque.mapping import Client
+from ticketfakes.fakes.talque.records import Client
 from ticketfakes.fixture_cache import template_for
 from ticketfakes.namespaces import Namespaces
 from ticketfakes.state import VENDORS, State
