@@ -61,6 +61,7 @@ def make_org(
     return Org(org_id, name, default_course, types, session_ids, vendor_ids, session_ext, vendor_ext)
 
 
+# -- fixtures --------------------------------------------------------------------------------------
 def state_from_fixture(section: Reader | None) -> TalqueState:
     """Raises FixtureError naming the bad key."""
     if section is None or not section.keys():
