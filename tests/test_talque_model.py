@@ -230,6 +230,16 @@ def test_fixture_is_loaded_and_checked() -> None:
     assert not empty.has_org("org-demo")
 
 
+def test_a_null_is_not_an_absent_key() -> None:
+    # `name: ~` is a value, and not a string: only leaving the key out takes the default
+    with pytest.raises(FixtureError, match=r"talque\.orgs\[0\]\.name: expected a non-empty string"):
+        make_backend(lambda d: d["orgs"][0].update(name=None))
+    with pytest.raises(FixtureError, match=r"talque\.clients\[0\]\.is_test: expected true or false"):
+        make_backend(lambda d: d["clients"][0].update(is_test=None))
+    with pytest.raises(FixtureError, match=r"talque\.orgs\[0\]\.id: expected a non-empty string"):
+        make_backend(lambda d: d["orgs"][0].update(id=None))
+
+
 # -- auth and tenancy ------------------------------------------------------------------------------
 def test_authenticate_compares_id_and_secret(backend: TalqueBackend) -> None:
     demo = backend.authenticate("demo-client", "demo-secret")
@@ -638,6 +648,30 @@ def test_dump_restore_is_exact_and_bad_input_keeps_state(backend: TalqueBackend)
         assert fresh.dump() == dump
 
 
+def test_a_bad_dump_names_its_key(backend: TalqueBackend) -> None:
+    post(backend, ADA, order={"extPurchaseId": "PO-1", "email": "x@y.z"})
+    dump = backend.dump()
+    ticket = dump["tickets"][0]
+    cases = [
+        ([1], "state"),
+        ({**dump, "cursor_secret": "zz"}, "state"),
+        ({k: v for k, v in dump.items() if k != "seq"}, "seq"),
+        ({**dump, "tickets": [{**ticket, "mtime": None}]}, "tickets[0].mtime"),
+        ({**dump, "tickets": [{**ticket, "purchaser": 5}]}, "tickets[0].purchaser"),
+        ({**dump, "tickets": [{**ticket, "posted": {**ticket["posted"], "tickets": ["gold", 5]}}]},
+         "tickets[0].posted.tickets"),
+        ({**dump, "tickets": [{**ticket, "org_id": "org-nope"}]}, "tickets[0]"),
+        ({**dump, "clients": [{**dump["clients"][0], "orgs": [None]}]}, "clients[0].orgs"),
+        ({**dump, "orgs": [{**dump["orgs"][0], "name": 5}]}, "orgs[0].name"),
+        ({**dump, "purchase_orders": [{**dump["purchase_orders"][0], "person": None}]}, "purchase_orders[0].person"),
+    ]
+    for state, path in cases:
+        with pytest.raises(BadRequest) as caught:
+            backend.restore(copy.deepcopy(state))
+        assert caught.value.message == "Invalid talque state" and list(caught.value.fields) == [path], state
+    assert backend.dump() == dump
+
+
 # -- cached models: whatever changes a ticket shows in the next read, list and re-post -------------------
 def read_model(backend: TalqueBackend, ext_id: str, who: str = "demo") -> dict[str, Any] | None:
     body = backend.read("org-demo", client(backend, who), f"{who}-shop", [ext_id])
@@ -746,7 +780,7 @@ def test_answers_may_be_changed_without_touching_the_ticket(backend: TalqueBacke
 def test_seq_index_pages_in_sequence_order_through_moves() -> None:
     from types import SimpleNamespace
 
-    from ticketfakes.fakes.talque.state import SeqIndex
+    from ticketfakes.fakes.talque.store import SeqIndex
 
     one, three, five, seven = (SimpleNamespace(seq=n) for n in (1, 3, 5, 7))
     index = SeqIndex()

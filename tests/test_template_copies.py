@@ -13,7 +13,7 @@ import pytest
 from ticketfakes.core.clock import Clock
 from ticketfakes.core.copying import Copier
 from ticketfakes.fakes import names
-from ticketfakes.fakes.talque.mapping import Client
+from ticketfakes.fakes.talque.records import Client
 from ticketfakes.fixture_cache import template_for
 from ticketfakes.namespaces import Namespaces
 from ticketfakes.state import State

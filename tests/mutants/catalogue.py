@@ -41,7 +41,7 @@ from ticketfakes.fakes.planhat.store import TicketStore
 from ticketfakes.fakes.talque import model as talque_model
 from ticketfakes.fakes.talque.mapping import to_model
 from ticketfakes.fakes.talque.model import TalqueBackend
-from ticketfakes.fakes.talque.state import SeqIndex, seq_of
+from ticketfakes.fakes.talque.store import SeqIndex, seq_of
 
 Patch = Callable[[pytest.MonkeyPatch], None]
 

@@ -15,7 +15,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Self
 
 MISSING: Any = object()
-NULL: Any = object()  # a null where null is not allowed: fails every type check, so it is named like any wrong value
 
 
 def join(path: str, key: str) -> str:
@@ -121,33 +120,35 @@ class Reader:
         return None if value is None else self.child(key, value)
 
     # -- scalars ---------------------------------------------------------------------------------
-    def _scalar(self, key: str, default: Any, nullable: bool) -> Any:
+    def _scalar(self, key: str, default: Any, nullable: bool) -> tuple[Any, bool]:
+        """(value, present): an absent key reads as its default and an allowed null as None, both unchecked;
+        any other value, a null where none is allowed included, is `present` and must pass the type's check."""
         value = self._get(key, default)
         if value is MISSING:
-            return default
-        if value is None:
-            return None if nullable else NULL
+            return default, False
+        if value is None and nullable:
+            return None, False
         if isinstance(value, dict | list):
             raise self.fail("expected a single value", key)
-        return value
+        return value, True
 
     def str(self, key: str, default: Any = MISSING, nullable: bool = False) -> Any:
         """A non-empty string."""
-        value = self._scalar(key, default, nullable)
-        if value is not default and value is not None and (not isinstance(value, str) or not value):
+        value, present = self._scalar(key, default, nullable)
+        if present and (not isinstance(value, str) or not value):
             raise self.fail("expected a non-empty string" + _or_null(nullable), key)
         return value
 
     def text(self, key: str, default: Any = MISSING, nullable: bool = False) -> Any:
         """Any string, the empty one included."""
-        value = self._scalar(key, default, nullable)
-        if value is not default and value is not None and not isinstance(value, str):
+        value, present = self._scalar(key, default, nullable)
+        if present and not isinstance(value, str):
             raise self.fail("expected a string" + _or_null(nullable), key)
         return value
 
     def int(self, key: str, default: Any = MISSING, minimum: int | None = None, nullable: bool = False) -> Any:
-        value = self._scalar(key, default, nullable)
-        if value is not default and value is not None:
+        value, present = self._scalar(key, default, nullable)
+        if present:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise self.fail("expected an integer" + _or_null(nullable), key)
             if minimum is not None and value < minimum:
@@ -155,8 +156,8 @@ class Reader:
         return value
 
     def bool(self, key: str, default: Any = MISSING) -> Any:
-        value = self._scalar(key, default, False)
-        if value is not default and not isinstance(value, bool):
+        value, present = self._scalar(key, default, False)
+        if present and not isinstance(value, bool):
             raise self.fail("expected true or false", key)
         return value
 

@@ -97,9 +97,9 @@ class _DumpReader(Reader):
             raise self.fail("required key is missing", missing[0])
         return self
 
-    def _scalar(self, key: str, default: Any, nullable: bool) -> Any:
+    def _scalar(self, key: str, default: Any, nullable: bool) -> tuple[Any, bool]:
         value = self._get(key, default)
-        return value if isinstance(value, dict | list) else super()._scalar(key, default, nullable)
+        return (value, True) if isinstance(value, dict | list) else super()._scalar(key, default, nullable)
 
     def choice(self, key: str, options: tuple[str, ...], default: Any = MISSING) -> Any:
         value = self._get(key, default)

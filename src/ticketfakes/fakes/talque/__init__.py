@@ -2,8 +2,8 @@
 
 from ...fake import Fake
 from ...specs import SpecFile
-from .mapping import Client
 from .model import TalqueBackend
+from .records import Client
 from .routes import admin_endpoints, endpoints, talque_error
 
 PREFIX = "/talque"

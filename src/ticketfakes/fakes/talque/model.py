@@ -21,21 +21,10 @@ from ...core.jsonbytes import dumps
 from ...core.pagination import CursorCodec
 from ...core.problems import BadRequest, Forbidden, NotFound
 from ...fixtures import Section, apply_records
-from .mapping import (
-    Client,
-    Derived,
-    Org,
-    Posted,
-    PurchaseOrder,
-    TicketRecord,
-    order_person,
-    posted_from_body,
-    purchaser_for,
-    resolve,
-    to_model,
-)
-from .restore import restore_state
-from .state import TalqueState, state_from_fixture
+from .load import restore_state, state_from_fixture
+from .mapping import order_person, posted_from_body, purchaser_for, resolve, to_model
+from .records import Client, Derived, Org, Posted, PurchaseOrder, TicketRecord
+from .store import TalqueState
 
 MAX_TICKETS = 1000
 MAX_READ_IDS = 1000

@@ -1,37 +1,18 @@
-"""talque's state and its indexes, built from fixtures or from a dump, and dumped back.
+"""talque's store: the records of one state and the indexes over them, and its dump.
 
-A whole `TalqueState` is built before it replaces the backend's, so a bad fixture or dump never leaves
-half a state behind. The indexes keep list and read at O(page): tickets by (org, provider, extTicketId),
-by orgTicketId, and in creation order per (org, provider) and per (org, provider, profile).
+A whole `TalqueState` is built (`load.py`) before it replaces the backend's, so a bad fixture or dump never
+leaves half a state behind. The indexes keep list and read at O(page): tickets by (org, provider,
+extTicketId), by orgTicketId, and in creation order per (org, provider) and per (org, provider, profile).
 """
 
 from __future__ import annotations
 
 import secrets
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from typing import Any
 
 from ...core.ids import new_id
-from ...fixtures import Section
-from .mapping import (
-    ORDER_PERSON_FIELDS,
-    Client,
-    Org,
-    PurchaseOrder,
-    TicketRecord,
-    TicketType,
-    email_key,
-)
-
-DEFAULT_COURSE = "on-site"
-
-
-@dataclass(slots=True)
-class Profile:
-    id: str
-    org_id: str
-    email: str  # the spelling first seen; matching is case-insensitive
+from .records import ORDER_PERSON_FIELDS, Client, Org, Profile, PurchaseOrder, TicketRecord, email_key
 
 
 def seq_of(record: TicketRecord) -> int:
@@ -196,85 +177,3 @@ def _dump_ticket(r: TicketRecord) -> dict[str, Any]:
         "is_check_in_reset": r.is_check_in_reset,
         "main_id": r.main_id,
     }
-
-
-# -- building: shared by fixtures and restore ------------------------------------------------------
-def make_org(
-    org_id: str,
-    name: str | None,
-    default_course: str,
-    ticket_types: list[TicketType],
-    sessions: list[tuple[str, str | None]],
-    vendors: list[tuple[str, str | None]],
-) -> Org:
-    """Raises ValueError naming the first duplicate id."""
-    types: dict[str, TicketType] = {}
-    for t in ticket_types:
-        if t.id in types:
-            raise ValueError(f"duplicate ticket type {t.id!r}")
-        types[t.id] = t
-    maps: list[tuple[dict[str, str | None], dict[str, str]]] = []
-    for kind, pairs in (("session", sessions), ("vendor", vendors)):
-        by_id: dict[str, str | None] = {}
-        by_ext: dict[str, str] = {}
-        for item_id, ext_id in pairs:
-            if item_id in by_id:
-                raise ValueError(f"duplicate {kind} id {item_id!r}")
-            if ext_id is not None and ext_id in by_ext:
-                raise ValueError(f"duplicate {kind} ext_id {ext_id!r}")
-            by_id[item_id] = ext_id
-            if ext_id is not None:
-                by_ext[ext_id] = item_id
-        maps.append((by_id, by_ext))
-    (session_ids, session_ext), (vendor_ids, vendor_ext) = maps
-    return Org(org_id, name, default_course, types, session_ids, vendor_ids, session_ext, vendor_ext)
-
-
-def state_from_fixture(section: Section | None) -> TalqueState:
-    """Raises FixtureError naming the bad key."""
-    if section is None or not section.keys():
-        return TalqueState([], [])
-    section.only("clients", "orgs", "records")
-    orgs: list[Org] = []
-    for sec in section.list("orgs", []):
-        sec.only("id", "name", "default_course", "ticket_types", "sessions", "vendors")
-        default_course = sec.str("default_course", DEFAULT_COURSE)
-        types = []
-        for t in sec.list("ticket_types", []):
-            t.only("id", "category", "course", "vip")
-            types.append(
-                TicketType(t.str("id"), t.str("category"), t.str("course", default_course), t.bool("vip", False))
-            )
-        pairs: dict[str, list[tuple[str, str | None]]] = {}
-        for key in ("sessions", "vendors"):
-            pairs[key] = []
-            for item in sec.list(key, []):
-                item.only("id", "ext_id")
-                pairs[key].append((item.str("id"), item.str("ext_id", None)))
-        org_id, name = sec.str("id"), sec.str("name", None)
-        try:
-            org = make_org(org_id, name, default_course, types, pairs["sessions"], pairs["vendors"])
-        except ValueError as exc:
-            raise sec.fail(str(exc)) from None
-        if any(o.id == org.id for o in orgs):
-            raise sec.fail(f"duplicate org id {org.id!r}", "id")
-        orgs.append(org)
-    known = {o.id for o in orgs}
-    clients: list[Client] = []
-    for sec in section.list("clients", []):
-        sec.only("id", "secret", "provider", "orgs", "is_test")
-        client_orgs = sec.str_list("orgs", [])
-        for org_id in client_orgs:
-            if org_id not in known:
-                raise sec.fail(f"unknown org {org_id!r}", "orgs")
-        client = Client(
-            sec.str("id"),
-            sec.str("secret"),
-            sec.str("provider"),
-            frozenset(client_orgs),
-            sec.bool("is_test", False),
-        )
-        if any(c.id == client.id for c in clients):
-            raise sec.fail(f"duplicate client id {client.id!r}", "id")
-        clients.append(client)
-    return TalqueState(clients, orgs)
