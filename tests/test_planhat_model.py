@@ -19,7 +19,8 @@ from ticketfakes.core.clock import Clock
 from ticketfakes.core.problems import BadRequest, NotFound, Unauthorized
 from ticketfakes.fakes.planhat import PlanhatBackend
 from ticketfakes.fakes.planhat import model as planhat_model
-from ticketfakes.fakes.planhat.records import Ticket, apply_fields, changes_nothing, fixture_object_id
+from ticketfakes.fakes.planhat.load import fixture_object_id
+from ticketfakes.fakes.planhat.records import Ticket, apply_fields, changes_nothing
 from ticketfakes.fixtures import FixtureError, Section, load_fixture_file
 from ticketfakes.specs import SpecFile, operations
 

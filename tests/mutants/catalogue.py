@@ -643,7 +643,7 @@ def planhat_auth_bypass(mp: pytest.MonkeyPatch) -> None:
     authenticate = PlanhatBackend.authenticate
 
     def lenient(self: PlanhatBackend, header: str | None) -> str:
-        return authenticate(self, header) if header else self._tokens[0]
+        return authenticate(self, header) if header else self._workspace.tokens[0]
 
     mp.setattr(PlanhatBackend, "authenticate", lenient)
 
@@ -653,7 +653,7 @@ def planhat_auth_bypass(mp: pytest.MonkeyPatch) -> None:
 def planhat_delete_keeps(mp: pytest.MonkeyPatch) -> None:
     def keep(self: PlanhatBackend, token: str, ticket_id: str) -> dict[str, int]:
         self._check(token)
-        if self._store.get(ticket_id) is None:
+        if self._workspace.tickets.get(ticket_id) is None:
             raise NotFound(f"No ticket with _id {ticket_id}")
         return {"n": 1, "ok": 1, "deletedCount": 1}
 

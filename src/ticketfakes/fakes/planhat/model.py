@@ -18,6 +18,7 @@ from ...core.clock import Clock
 from ...core.problems import BadRequest, NotFound, Unauthorized
 from ...core.timestamps import iso_ms
 from ...fixtures import Section, apply_records
+from .load import load_dump, load_fixture
 from .records import (
     EMAIL,
     Company,
@@ -28,8 +29,7 @@ from .records import (
     changes_nothing,
     normalize_date,
 )
-from .state import parse_fixture, parse_state
-from .store import TicketStore
+from .store import Parts, Workspace
 
 MAX_BATCH = 5000
 MAX_LIMIT = 10_000
@@ -71,48 +71,28 @@ class PlanhatBackend:
         self.clock = clock or Clock()
         self._lock = threading.RLock()
         self._ids = ObjectIds(self.clock)
-        self._tokens: list[str] = []
-        self._companies: dict[str, Company] = {}
-        self._companies_by_ext: dict[str, Company] = {}
-        self._users: dict[str, EndUser] = {}  # lower-cased e-mail -> end user
-        self._user_ids: set[str] = set()
-        self._store = TicketStore()
-        self._install(list(tokens), list(companies), list(end_users), [])
+        self._workspace = Workspace(list(tokens), list(companies), list(end_users), [])
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod
     def from_fixture(cls, section: Section | None, clock: Clock) -> PlanhatBackend:
         """The `planhat` part of a fixture file (None or empty: no tokens, companies or tickets)."""
-        tokens, companies, users = parse_fixture(section)
-        return apply_records(cls(clock, tokens, companies, users), section)
+        return apply_records(cls._around(load_fixture(section), clock), section)
 
     # -- copies of a fixture's state (state.Template; docs/namespaces.md, "Cost") ----------------------
-    def template_data(self) -> tuple[list[str], list[Company], list[EndUser], list[Ticket]]:
-        tickets = list(self._store.tickets.values())
-        return self._tokens, list(self._companies.values()), list(self._users.values()), tickets
+    def template_data(self) -> Parts:
+        return self._workspace.parts()
 
     @classmethod
-    def from_template_data(
-        cls, data: tuple[list[str], list[Company], list[EndUser], list[Ticket]], clock: Clock
-    ) -> PlanhatBackend:
+    def from_template_data(cls, data: Parts, clock: Clock) -> PlanhatBackend:
         """A backend around a private copy of a template's `template_data()`, trusted as it is."""
-        backend = cls(clock)
-        backend._install(*data)
-        return backend
+        return cls._around(Workspace(*data), clock)
 
-    def _install(
-        self, tokens: list[str], companies: list[Company], users: list[EndUser], tickets: list[Ticket]
-    ) -> None:
-        """Swap in a whole new state (built and checked by the caller) and rebuild every index."""
-        self._tokens = tokens
-        self._companies = {c.id: c for c in companies}
-        self._companies_by_ext = {c.external_id: c for c in companies if c.external_id is not None}
-        self._users = {u.email.lower(): u for u in users}
-        self._user_ids = {u.id for u in users}
-        store = TicketStore()
-        for ticket in tickets:
-            store.insert(ticket)
-        self._store = store
+    @classmethod
+    def _around(cls, workspace: Workspace, clock: Clock) -> PlanhatBackend:
+        backend = cls(clock)
+        backend._workspace = workspace
+        return backend
 
     # -- auth ------------------------------------------------------------------------------------
     def authenticate(self, authorization_header: str | None) -> str:
@@ -136,7 +116,7 @@ class PlanhatBackend:
     def _known(self, token: str) -> bool:
         # Every token is compared, in constant time, so timing tells nothing about near misses.
         found = False
-        for known in self._tokens:
+        for known in self._workspace.tokens:
             found |= hmac.compare_digest(known.encode(), token.encode())
         return found
 
@@ -185,16 +165,16 @@ class PlanhatBackend:
         try:
             if given_id is not None:
                 errors = "updatedErrors"
-                target = self._store.get(given_id) if isinstance(given_id, str) else None
+                target = self._workspace.tickets.get(given_id) if isinstance(given_id, str) else None
                 if target is None:
                     raise _ItemFailed(f"No ticket with _id {given_id}")
-                holder = self._store.by_source_id(source_id) if source_id else None
+                holder = self._workspace.tickets.by_source_id(source_id) if source_id else None
                 if holder is not None and holder is not target:
                     raise _ItemFailed(f"sourceId {source_id} already belongs to ticket {holder.id}")
             elif source_id is None:
                 raise _ItemFailed("sourceId is required (or _id to update an existing ticket)")
             else:
-                target = self._store.by_source_id(source_id)
+                target = self._workspace.tickets.by_source_id(source_id)
                 errors = "updatedErrors" if target else "createdErrors"
             self._apply(item, email, source_id, target, now, result, modified)
         except _ItemFailed as failure:
@@ -224,8 +204,9 @@ class PlanhatBackend:
                     if value is None:
                         raise _ItemFailed(f"Invalid date in {name}: {item[name]}")
                     dates[name] = value
+        workspace = self._workspace
         company = self._company_for(item)
-        user = self._users.get(email.lower())
+        user = workspace.users.get(email.lower())
         if user is None and company is None:
             raise _ItemFailed(
                 f"No end user with email {email}, and no known company (companyId or companyExternalId) "
@@ -233,14 +214,13 @@ class PlanhatBackend:
             )
         if company is None:
             assert user is not None
-            company = self._companies[user.company_id]
+            company = workspace.companies[user.company_id]
         if user is None:
-            user = EndUser(self._new_id(self._user_ids.__contains__), email, company.id, None)
-            self._users[email.lower()] = user
-            self._user_ids.add(user.id)
+            user = EndUser(self._new_id(workspace.user_ids.__contains__), email, company.id, None)
+            workspace.add_user(user)
         if target is None:
             ticket = Ticket(
-                id=self._new_id(self._store.tickets.__contains__),
+                id=self._new_id(workspace.tickets.tickets.__contains__),
                 source_id=source_id or "",
                 email=email,
                 company_id=company.id,
@@ -251,7 +231,7 @@ class PlanhatBackend:
                 company_external_id=company.external_id,
             )
             apply_fields(ticket, item)
-            self._store.insert(ticket)
+            workspace.tickets.insert(ticket)
             result["created"] += 1
             result["insertsKeys"].append({"_id": ticket.id, "sourceId": ticket.source_id})
             result["upsertedIds"].append(ticket.id)
@@ -282,7 +262,7 @@ class PlanhatBackend:
             result["nonupdates"] += 1
             return
         ticket.updated_at = dates.get("updatedAt", now)
-        self._store.replace(target, ticket)
+        workspace.tickets.replace(target, ticket)
         result["updated"] += 1
         result["updatesKeys"].append({"_id": ticket.id, "sourceId": ticket.source_id})
         modified[ticket.id] = None
@@ -295,11 +275,11 @@ class PlanhatBackend:
             return None  # the usual item: the end user's company
         company_id, external_id = _text(company_id), _text(external_id)
         if company_id is not None:
-            by_id = self._companies.get(company_id)
+            by_id = self._workspace.companies.get(company_id)
             if by_id is None:
                 raise _ItemFailed(f"No company with companyId {company_id}")
         if external_id is not None:
-            by_ext = self._companies_by_ext.get(external_id)
+            by_ext = self._workspace.companies_by_ext.get(external_id)
             if by_ext is None:
                 raise _ItemFailed(f"No company with companyExternalId {external_id}")
         if by_id is not None and by_ext is not None and by_id is not by_ext:
@@ -335,13 +315,13 @@ class PlanhatBackend:
         sort = (sort or "").strip() or None
         key = (sort, company_id, email.lower() if email is not None else None, status)
         with self._lock:
-            return [ticket.to_json(fields) for ticket in self._store.page(key, offset, limit)]
+            return [ticket.to_json(fields) for ticket in self._workspace.tickets.page(key, offset, limit)]
 
     def get_ticket(self, token: str, ticket_id: str) -> dict[str, Any]:
         """One ticket by `_id` (not a Planhat endpoint for tickets; for tests and the control plane)."""
         self._check(token)
         with self._lock:
-            ticket = self._store.get(ticket_id)
+            ticket = self._workspace.tickets.get(ticket_id)
             if ticket is None:
                 raise NotFound(f"No ticket with _id {ticket_id}")
             return ticket.to_json()
@@ -350,34 +330,23 @@ class PlanhatBackend:
     def delete_ticket(self, token: str, ticket_id: str) -> dict[str, int]:
         self._check(token)
         with self._lock:
-            if self._store.delete(ticket_id) is None:
+            if self._workspace.tickets.delete(ticket_id) is None:
                 raise NotFound(f"No ticket with _id {ticket_id}")
         return {"n": 1, "ok": 1, "deletedCount": 1}
 
     # -- state -----------------------------------------------------------------------------------
     def dump(self) -> dict[str, Any]:
         with self._lock:
-            return {
-                "tokens": list(self._tokens),
-                "companies": [
-                    {"id": c.id, "name": c.name, "externalId": c.external_id}
-                    for c in self._companies.values()
-                ],
-                "endUsers": [
-                    {"id": u.id, "email": u.email, "companyId": u.company_id, "name": u.name}
-                    for u in self._users.values()
-                ],
-                "tickets": [t.to_json() for t in self._store.tickets.values()],
-            }
+            return self._workspace.dump()
 
     def restore(self, state: dict[str, Any]) -> None:
         """Replace the whole state with a `dump()`; on any malformed input keep the old state."""
         try:
-            parts = parse_state(state)
+            workspace = load_dump(state)
         except (ValueError, TypeError, KeyError) as exc:
             raise BadRequest(f"Invalid planhat state: {exc}", fields={"state": [str(exc)]}) from None
         with self._lock:
-            self._install(*parts)
+            self._workspace = workspace
 
 
 def _parse_select(select: str | None) -> frozenset[str] | None:

@@ -5,7 +5,6 @@ Kept apart from the rules in `model.py`: this is how one record looks, that is w
 
 from __future__ import annotations
 
-import hashlib
 import operator
 import re
 import secrets
@@ -63,11 +62,6 @@ def normalize_date(value: Any) -> str | None:
     except (ValueError, OverflowError):
         return None
     return iso_datetime(dt)
-
-
-def fixture_object_id(kind: str, key: str) -> str:
-    """Stable ids for fixture records, so docs and tests can name them across resets."""
-    return hashlib.sha1(f"{kind}:{key}".encode()).hexdigest()[:24]
 
 
 class ObjectIds:
@@ -157,45 +151,6 @@ class Ticket:
                 value = copy_json(value)
             out[name] = value
         return out
-
-    @classmethod
-    def from_json(cls, data: Any, where: str) -> Ticket:
-        """A dumped ticket back into a record; ValueError names the bad key."""
-        if not isinstance(data, dict):
-            raise ValueError(f"{where}: expected an object")
-        unknown = set(data) - set(JSON_TO_ATTR)
-        if unknown:
-            raise ValueError(f"{where}.{sorted(unknown)[0]}: unknown field")
-        values: dict[str, Any] = {}
-        for name, attr in _ITEMS:
-            value = data.get(name)
-            if value is None:
-                continue
-            if attr == "tags":
-                if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-                    raise ValueError(f"{where}.tags: expected a list of strings")
-                value = tuple(value)
-            elif attr == "custom":
-                if not isinstance(value, dict):
-                    raise ValueError(f"{where}.custom: expected an object")
-                value = copy_json(value)
-            elif attr == "time_spent":
-                if isinstance(value, bool) or not isinstance(value, int | float):
-                    raise ValueError(f"{where}.timeSpent: expected a number")
-            elif not isinstance(value, str):
-                raise ValueError(f"{where}.{name}: expected a string")
-            if attr in ("created_at", "updated_at"):
-                value = normalize_date(value)
-                if value is None:
-                    raise ValueError(f"{where}.{name}: expected an ISO-8601 date")
-            values[attr] = value
-        for name in ("_id", "sourceId", "email", "companyId", "companyName", "endUserId", "createdAt",
-                     "updatedAt"):
-            if JSON_TO_ATTR[name] not in values:
-                raise ValueError(f"{where}.{name}: required")
-        if not OBJECT_ID.match(values["id"]):
-            raise ValueError(f"{where}._id: expected 24 hex digits")
-        return cls(**values)
 
 
 _ALL_FIELDS = operator.attrgetter(*(f.name for f in fields(Ticket)))  # in __init__'s order

@@ -1,4 +1,5 @@
-"""The ticket collection and its indexes: by `_id`, by `sourceId`, and one per list filter.
+"""A Planhat workspace and its indexes: tokens, companies, end users, and the tickets by `_id`, by
+`sourceId` and one per list filter; and its dump.
 
 Unfiltered, unsorted pages read straight from the creation-ordered dict (O(offset + limit)); filtered
 or sorted pages come from a view built once and kept until the next write, so paging through one
@@ -10,8 +11,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 from itertools import islice
+from typing import Any
 
-from .records import Ticket, sort_tickets
+from .records import Company, EndUser, Ticket, sort_tickets
+
+# What `Workspace.parts()` returns and `Workspace(*parts)` takes: tokens, companies, end users, tickets.
+Parts = tuple[list[str], list[Company], list[EndUser], list[Ticket]]
 
 ViewKey = tuple[str | None, str | None, str | None, str | None]  # sort, companyId, email (lower), status
 
@@ -120,3 +125,46 @@ class TicketStore:
         if len(self._views) > _VIEW_CACHE_SIZE:
             self._views.popitem(last=False)
         return view
+
+
+class Workspace:
+    """Everything one workspace holds (every token sees the same data: a Planhat token belongs to one).
+
+    Built whole from its parts (load.py checks a fixture or a dump first) and swapped in at once, so a bad
+    input never leaves half a workspace behind.
+    """
+
+    def __init__(
+        self, tokens: list[str], companies: list[Company], users: list[EndUser], tickets: list[Ticket]
+    ) -> None:
+        self.tokens = tokens
+        self.companies = {c.id: c for c in companies}
+        self.companies_by_ext = {c.external_id: c for c in companies if c.external_id is not None}
+        self.users = {u.email.lower(): u for u in users}  # lower-cased e-mail -> end user
+        self.user_ids = {u.id for u in users}
+        self.tickets = TicketStore()
+        for ticket in tickets:
+            self.tickets.insert(ticket)
+
+    def add_user(self, user: EndUser) -> None:
+        self.users[user.email.lower()] = user
+        self.user_ids.add(user.id)
+
+    def parts(self) -> Parts:
+        """What a template copies for every new backend (state.Template; docs/namespaces.md, "Cost")."""
+        tickets = list(self.tickets.tickets.values())
+        return self.tokens, list(self.companies.values()), list(self.users.values()), tickets
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "tokens": list(self.tokens),
+            "companies": [
+                {"id": c.id, "name": c.name, "externalId": c.external_id}
+                for c in self.companies.values()
+            ],
+            "endUsers": [
+                {"id": u.id, "email": u.email, "companyId": u.company_id, "name": u.name}
+                for u in self.users.values()
+            ],
+            "tickets": [t.to_json() for t in self.tickets.tickets.values()],
+        }
