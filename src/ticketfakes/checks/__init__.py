@@ -8,7 +8,7 @@
     assert report.ok, report.summary()
 
 Three kinds of checks run per vendor: the business rules (`rules/`), schemathesis fuzzing of every
-operation with all its built-in checks plus the ticketfakes response checks (`response_checks`), and
+operation with all its built-in checks plus the ticketfakes response checks (`RESPONSE_CHECKS`), and
 schemathesis' stateful run over the specs' OpenAPI links. `Contract` gives pytest suites the same
 checks one by one (see docs/contract-checks.md).
 """
@@ -18,11 +18,13 @@ from __future__ import annotations
 from .contract import Contract
 from .ledger import Created, Ledger
 from .report import CheckResult, Report
-from .response_checks import RESPONSE_CHECKS
 from .rules import Rule, RuleSkipped, RuleViolation, all_rules, rules_for
 from .runner import DEFAULT_MAX_EXAMPLES, check_contract, run, run_rule
 from .target import Recorded, Recorder, Target
 from .vendors import ALL, CHOICES, VENDORS, ConfigurationError
+
+# The ticketfakes response checks (`@schemathesis.check`) of each check vendor, by its name.
+RESPONSE_CHECKS = {name: vendor.response_checks for name, vendor in VENDORS.items()}
 
 __all__ = [
     "ALL",
