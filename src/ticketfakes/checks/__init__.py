@@ -1,10 +1,10 @@
-"""Contract checks: prove that an implementation of the talque, Gomry or Planhat API keeps its contract.
+"""Contract checks: prove that an implementation of a registered vendor's API keeps its contract.
 
     from ticketfakes import checks
 
-    report = checks.run("gomry")                                   # the embedded fake, in-process
-    report = checks.run("gomry", "http://127.0.0.1:8000/gomry/api/v1")  # any implementation over HTTP
-    report = checks.run("gomry", app=my_asgi_app)                  # an ASGI app in-process
+    report = checks.run(vendor)                    # the embedded fake, in-process (vendor: see checks.CHOICES)
+    report = checks.run(vendor, api_base_url)      # any implementation over HTTP
+    report = checks.run(vendor, app=my_asgi_app)   # an ASGI app in-process
     assert report.ok, report.summary()
 
 Three kinds of checks run per vendor: the business rules (`rules/`), schemathesis fuzzing of every

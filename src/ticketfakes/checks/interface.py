@@ -81,7 +81,7 @@ class CheckVendor:
     """One API contract the checker can check, and everything it knows of it besides the business rules
     (which register themselves with `@rule(name, vendor)`)."""
 
-    name: str  # what the CLI takes, e.g. `gomry`
+    name: str  # what the CLI takes: `ticketfakes check NAME`
     fake: str  # the fake (and state section) that serves it
     spec: SpecFile
     headers: Mapping[str, str]  # the default credential

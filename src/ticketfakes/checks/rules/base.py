@@ -53,7 +53,7 @@ class SetupError(Exception):
 
 @dataclass(frozen=True)
 class Rule:
-    name: str  # "gomry.capacity"
+    name: str  # "<vendor>.<rule>", e.g. "<vendor>.capacity"
     vendors: tuple[str, ...]  # the check vendors whose runs include it
     check: Callable[[Contract], str | None]
 
