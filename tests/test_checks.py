@@ -14,8 +14,8 @@ import pytest
 
 from ticketfakes import checks
 from ticketfakes.app import create_app
+from ticketfakes.checks import RESPONSE_CHECKS
 from ticketfakes.checks.report import CheckResult, Report
-from ticketfakes.checks.response_checks import RESPONSE_CHECKS
 from ticketfakes.checks.target import Recorded
 from ticketfakes.cli import main
 from ticketfakes.fakes.gomry.model import GomryBackend, capacity_conflict

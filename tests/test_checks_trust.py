@@ -25,7 +25,7 @@ from ticketfakes.checks.contract import Contract
 from ticketfakes.checks.coverage import OperationCount
 from ticketfakes.checks.html import render
 from ticketfakes.checks.ledger import Created
-from ticketfakes.checks.misreadings import misreading
+from ticketfakes.checks.misreadings import misreading as vendor_misreading
 from ticketfakes.checks.preflight import preflight
 from ticketfakes.checks.report import CheckResult, Report
 from ticketfakes.checks.reproduce import Files, curl, shell_quote
@@ -33,6 +33,12 @@ from ticketfakes.checks.schema import Unsendable, send
 from ticketfakes.checks.target import Recorded
 from ticketfakes.cli import main
 from ticketfakes.server import ServedProcess
+
+
+def misreading(vendor: str, failure: Any, case: Any, response: Any) -> Any:
+    """The checker's misreading lookup, for the check vendor named `vendor`."""
+    return vendor_misreading(checks.VENDORS[vendor], failure, case, response)
+
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = 10  # random seeds per CI run, each printed on failure

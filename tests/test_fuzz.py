@@ -33,8 +33,8 @@ from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 from schemathesis.openapi.checks import RejectedPositiveData, UseAfterFree
 
 from ticketfakes.admin.routes import served_prefixes
+from ticketfakes.checks import VENDORS
 from ticketfakes.checks.misreadings import misreading
-from ticketfakes.checks.schema import REFUSALS as VENDOR_REFUSALS
 from ticketfakes.checks.schema import Refusal, matching_refusal, refusal
 from ticketfakes.core.faults import pattern_mistake
 from ticketfakes.fakes import spec_files
@@ -92,7 +92,7 @@ def _pattern_never_matches(body: Any) -> bool:
 
 
 REFUSALS: dict[str, dict[str, list[Refusal]]] = {
-    **{spec: VENDOR_REFUSALS[vendor] for spec, vendor in SPEC_VENDORS.items()},
+    **{spec: dict(VENDORS[vendor].refusals) for spec, vendor in SPEC_VENDORS.items()},
     "admin.yaml": {
         "POST /reset": [refusal(400, "fixtures", "`fixtures` names a file that does not exist or does not load")],
         "PUT /state": [refusal(400, None, "vendor parts that GET /state did not produce (opaque to the spec)")],
@@ -116,7 +116,7 @@ POSITIVE_PINS: dict[str, dict[str, str]] = {
 def is_documented_refusal(spec: str, failure: Any, case: Any, response: Any) -> bool:
     # A documented behaviour a built-in check misreads (soft delete, 413, 415): the checker's own table,
     # by check, operation, status and condition (docs/contract-checks.md).
-    if spec in SPEC_VENDORS and misreading(SPEC_VENDORS[spec], failure, case, response) is not None:
+    if spec in SPEC_VENDORS and misreading(VENDORS[SPEC_VENDORS[spec]], failure, case, response) is not None:
         return True
     if not isinstance(failure, RejectedPositiveData):
         return False

@@ -103,20 +103,11 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return sorted(components)
 
 
-# The one cycle not yet taken apart (issue #18): `Contract` calls up into schema/phases/coverage lazily,
-# and they name `Contract` in their annotations. Listed exactly, so a new cycle, or a module joining this
-# one, fails; breaking it fails too until the entry is deleted here.
-KNOWN_CYCLES: list[list[str]] = [
-    [f"ticketfakes.checks.{name}"
-     for name in ("contract", "coverage", "phases", "response_checks", "safety", "schema")],
-]
-
-
 def test_no_import_cycle_in_src() -> None:
     graph = import_graph(SOURCE_ROOT)
     assert len(graph) > 50, sorted(graph)  # the scan really saw the package
     found = cycles(graph)
-    assert found == KNOWN_CYCLES, "import cycles in src/ticketfakes:\n" + "\n".join(" <-> ".join(c) for c in found)
+    assert found == [], "import cycles in src/ticketfakes:\n" + "\n".join(" <-> ".join(c) for c in found)
 
 
 def _write_tree(root: Path, files: dict[str, str]) -> Path:

@@ -157,7 +157,7 @@ def test_every_rule_and_response_check_has_a_mutant() -> None:
     """At least one mutant per business rule and response check, and per vendor."""
     named = {name for mutant in scored() for name in mutant.catches}
     rules = {rule.name for rule in checks.all_rules()}
-    from ticketfakes.checks.response_checks import RESPONSE_CHECKS
+    from ticketfakes.checks import RESPONSE_CHECKS
 
     responses = {check.__name__ for group in RESPONSE_CHECKS.values() for check in group}
     assert not (rules | responses) - named, f"no mutant breaks {sorted((rules | responses) - named)}"

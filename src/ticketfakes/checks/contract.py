@@ -14,24 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from . import phases
+from . import schema as schemas
+from .coverage import Coverage
 from .ledger import Ids, Ledger, new_run_id
+from .report import trim
 from .reproduce import Files, default_files
 from .target import IN_PROCESS_ROOT, Recorder, Target, http_client, in_process_client
-from .vendors import CREDENTIAL_HEADERS, FIXTURE_SECRETS, SECRET_PARAMS, VENDORS, CheckVendor, resolve_headers
+from .vendors import VENDORS, CheckVendor, resolve_headers
 
 if TYPE_CHECKING:
     from schemathesis.specs.openapi.schemas import OpenApiSchema
 
-    from .coverage import Coverage
     from .target import Recorded
-
-# Contracts by the identity of their schema document: schemathesis clones schemas, never the document.
-_BY_DOCUMENT: dict[int, Contract] = {}
-
-
-def contract_for_schema(schema: Any) -> Contract | None:
-    """The contract whose schema `schema` is (or a clone of); None for anyone else's schema."""
-    return _BY_DOCUMENT.get(id(getattr(schema, "raw_schema", None)))
 
 
 class Contract:
@@ -89,19 +84,22 @@ class Contract:
     # -- what to hide in reports ------------------------------------------------------------------
     @property
     def secrets(self) -> list[str]:
-        values = [value for name, value in self.headers.items() if name.lower() in CREDENTIAL_HEADERS]
-        values += [self.params.get(name, "") for name in SECRET_PARAMS]
+        # Any vendor's credential header or secret parameter: `--header` applies to every vendor of a run.
+        vendors = VENDORS.values()
+        credential_headers = {name for vendor in vendors for name in vendor.credential_headers}
+        secret_params = {name for vendor in vendors for name in vendor.secret_params}
+        fixture_secrets = {value for vendor in vendors for value in vendor.fixture_secrets}
+        values = [value for name, value in self.headers.items() if name.lower() in credential_headers]
+        values += [self.params.get(name, "") for name in sorted(secret_params)]
         hidden = []
         for value in values:
             token = value.split(" ", 1)[1] if value.lower().startswith(("bearer ", "basic ")) else value
-            if value and value not in FIXTURE_SECRETS and token not in FIXTURE_SECRETS:
+            if value and value not in fixture_secrets and token not in fixture_secrets:
                 hidden.extend([value, token])
         return hidden
 
     def reproduce(self, entries: list[Recorded]) -> list[str]:
         """The curl commands that repeat `entries`, the last `MAX_REPRO_LINES` (files beside the report)."""
-        from .report import trim
-
         return trim([entry.as_curl(self.secrets, self.files) for entry in entries])
 
     # -- the other tenant -------------------------------------------------------------------------
@@ -122,10 +120,7 @@ class Contract:
     def coverage(self) -> Coverage:
         """What this contract sent per operation and what the target accepted (see coverage.py)."""
         if self._coverage is None:
-            from .coverage import Coverage
-            from .phases import operations
-
-            self._coverage = Coverage([operation.label for operation in operations(self)])
+            self._coverage = Coverage([operation.label for operation in phases.operations(self)])
         return self._coverage
 
     def _observe_rule(self, method: str, path: str, status: int | None) -> None:
@@ -137,24 +132,17 @@ class Contract:
     def schema(self) -> OpenApiSchema:
         """The vendor's spec as a schemathesis schema aimed at this contract's target."""
         if self._schema is None:
-            from .schema import load_schema
-
-            self._schema = load_schema(self)
-            _BY_DOCUMENT[id(self._schema.raw_schema)] = self
+            self._schema = schemas.load_schema(self)  # which finds this contract again by the schema
         return self._schema
 
     def call_and_validate(self, case: Any) -> Any:
         """Prepare `case` (credentials, safe ids), send it, run every built-in and ticketfakes check."""
-        from .schema import call_and_validate
-
-        return call_and_validate(self, case)
+        return schemas.call_and_validate(self, case)
 
     def state_machine(self) -> type:
         """schemathesis' stateful tests over the spec's links, sent and checked like `call_and_validate`:
         `TestAPI = contract.state_machine().TestCase` in a pytest module runs them."""
-        from .phases import state_machine
-
-        return state_machine(self)
+        return phases.state_machine(self)
 
     def reset_fake(self) -> bool:
         """Back to the fixture state (this vendor's fake only) when the target is an in-process ticketfakes
@@ -168,7 +156,7 @@ class Contract:
 
     def close(self) -> None:
         if self._schema is not None:
-            _BY_DOCUMENT.pop(id(self._schema.raw_schema), None)
+            schemas.forget_schema(self._schema)
         if self._owns_client:
             self.client.close()
 

@@ -1,9 +1,9 @@
 """Coverage accounting: per operation, what was sent and what the target let through.
 
 A run that never got a schema-valid request accepted proved nothing: every answer was a 404 or a 401
-before any rule could be reached. So after a vendor's phases `verdict` turns the counts into a check of
-its own, `coverage`, which fails for every operation that was sent positive cases (generated or a
-rule's) and accepted none (docs/contract-checks.md, "Preflight and coverage").
+before any rule could be reached. So after a vendor's phases `runner.coverage_verdict` turns the counts
+into a check of its own, `coverage`, which fails for every operation that was sent positive cases
+(generated or a rule's) and accepted none (docs/contract-checks.md, "Preflight and coverage").
 """
 
 from __future__ import annotations
@@ -14,10 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .report import CheckResult
-
 if TYPE_CHECKING:
-    from .contract import Contract
     from .target import Recorded
 
 ACCEPTED = range(200, 400)
@@ -124,27 +121,3 @@ def _template(label: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", path)
     body = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
     return re.compile(re.escape(method) + " " + body)
-
-
-def verdict(contract: Contract) -> CheckResult:
-    """`coverage`: failed when an operation's schema-valid requests were never accepted; the reproduction
-    is one such request per operation."""
-    coverage = contract.coverage
-    result = CheckResult(contract.name, "coverage", "coverage", "passed",
-                         description="every operation sent schema-valid requests got at least one accepted")
-    result.coverage = coverage.rows()
-    result.requests = sum(count.sent for count in result.coverage)
-    unreached = coverage.unreached()
-    problems = [f"{count.label}: {count.positive + count.rule} schema-valid request(s), none accepted "
-                f"({count.statuses_text()})" for count in unreached]
-    if not coverage.stateful_reached():
-        problems.append("no step of any stateful scenario was accepted")
-    if problems:
-        result.status = "failed"
-        result.failed_checks = ["coverage"]
-        result.message = "nothing reached the rules: " + "; ".join(problems)
-        result.reproduction = contract.reproduce([count.refused for count in unreached if count.refused])
-    unsendable = sum(count.unsendable for count in result.coverage)
-    if unsendable and result.ok:
-        result.message = f"{unsendable} generated request(s) no HTTP client can send were skipped"
-    return result

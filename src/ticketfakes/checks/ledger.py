@@ -49,7 +49,7 @@ class Created:
 
     @property
     def chosen(self) -> bool:
-        """The checker chose this id (prefixed); otherwise the target assigned it (e.g. Gomry's tkt_...)."""
+        """The checker chose this id (prefixed); otherwise the target assigned it (e.g. `tkt_...`)."""
         return self.id.startswith(ID_PREFIX)
 
 

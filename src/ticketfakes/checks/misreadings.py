@@ -8,29 +8,23 @@ same check finds still fails; no check is switched off.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..call import is_json_media_type
+from .interface import Misreading
+
+__all__ = ["BODY_LIMIT", "NOT_JSON", "MiB", "Misreading", "body_rules", "misreading"]
 
 if TYPE_CHECKING:
     from schemathesis import Case
     from schemathesis.core.transport import Response
 
+    from .interface import CheckVendor
+
 MiB = 1024 * 1024
-# Request body limits (docs/serving.md): 1 MiB, 16 MiB on Planhat's bulk PUT.
+# The request body limit (docs/serving.md); a vendor's module states a bigger one of an operation.
 BODY_LIMIT = MiB
-PLANHAT_BULK_LIMIT = 16 * MiB
-
-
-@dataclass(frozen=True)
-class Misreading:
-    failure: str  # the schemathesis Failure class it excuses, e.g. "UseAfterFree"
-    status: int  # the only status it excuses
-    when: Callable[[Case, Response], bool]
-    why: str
 
 
 def _sent_body(response: Response) -> bytes:
@@ -38,15 +32,6 @@ def _sent_body(response: Response) -> bytes:
     if body is None:
         return b""
     return body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
-
-
-def _soft_deleted(case: Case, response: Response) -> bool:
-    """The attendee came back with status `deleted`: DELETE is soft, the record stays readable."""
-    try:
-        body = json.loads(response.content)
-    except ValueError:
-        return False
-    return isinstance(body, dict) and body.get("status") == "deleted"
 
 
 def _not_json(case: Case, response: Response) -> bool:
@@ -63,8 +48,6 @@ def _over(limit: int) -> Callable[[Case, Response], bool]:
     return over
 
 
-SOFT_DELETE = Misreading("UseAfterFree", 200, _soft_deleted,
-                         "DELETE is soft: a deleted attendee stays readable with status `deleted`")
 NOT_JSON = Misreading("RejectedPositiveData", 415, _not_json,
                       "a Content-Type that is not JSON is refused with 415, whatever the body")
 
@@ -75,33 +58,14 @@ def _too_large(limit: int) -> list[Misreading]:
             Misreading("AcceptedNegativeData", 413, _over(limit), why)]
 
 
-def _body_rules(limit: int = BODY_LIMIT) -> list[Misreading]:
+def body_rules(limit: int = BODY_LIMIT) -> list[Misreading]:
     return [NOT_JSON, *_too_large(limit)]
 
 
-MISREADINGS: dict[str, dict[str, list[Misreading]]] = {
-    "talque": {
-        "POST /api/v1/ticket/read": _body_rules(),
-        "POST /api/v1/ticket/list": _body_rules(),
-    },
-    "talque-webhook": {
-        "POST /webhook/org/{orgId}/ticket": _body_rules(),
-    },
-    "gomry": {
-        "GET /events/{eventId}/attendees/{attendeeId}": [SOFT_DELETE],
-        "POST /events/{eventId}/attendees": _body_rules(),
-        "PATCH /events/{eventId}/attendees/{attendeeId}": _body_rules(),
-    },
-    "planhat": {
-        "PUT /tickets": _body_rules(PLANHAT_BULK_LIMIT),
-    },
-}
-
-
-def misreading(vendor: str, failure: Any, case: Case, response: Response) -> Misreading | None:
-    """The documented behaviour `failure` misreads on this operation, if its condition holds."""
+def misreading(vendor: CheckVendor, failure: Any, case: Case, response: Response) -> Misreading | None:
+    """The documented behaviour of `vendor` that `failure` misreads on this operation, if its condition holds."""
     name = type(failure).__name__
-    for candidate in MISREADINGS.get(vendor, {}).get(case.operation.label, []):
+    for candidate in vendor.misreadings.get(case.operation.label, ()):
         if candidate.failure == name and candidate.status == response.status_code and candidate.when(case, response):
             return candidate
     return None

@@ -24,7 +24,7 @@ from .schema import Unsendable, send, validate
 if TYPE_CHECKING:
     from schemathesis import APIOperation
 
-    from .contract import Contract
+    from .interface import Contract
     from .target import Recorded
 
 _REQUESTS = "ticketfakes_requests"

@@ -26,7 +26,7 @@ class CheckResult:
     """One named check of one vendor: a fuzzed operation, the stateful run, or a business rule."""
 
     vendor: str
-    name: str  # e.g. "gomry.capacity", "fuzz POST /events/{eventId}/attendees [positive]", "stateful"
+    name: str  # e.g. a rule "<vendor>.capacity", "fuzz POST /events/{eventId}/attendees [positive]", "stateful"
     kind: Literal["fuzz", "stateful", "rule", "preflight", "coverage"]
     status: Status
     seconds: float = 0.0

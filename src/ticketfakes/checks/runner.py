@@ -13,26 +13,21 @@ import httpx
 
 from . import phases
 from .contract import Contract
-from .coverage import verdict as coverage_verdict
 from .ledger import Ids, Ledger, new_run_id
 from .preflight import preflight
 from .report import CheckResult, Report
 from .reproduce import Files
 from .rules import Rule, RuleSkipped, RuleViolation, SetupError, rules_for
-from .rules.gomry import cleanup as gomry_cleanup
-from .rules.planhat import cleanup as planhat_cleanup
 from .target import IN_PROCESS_ROOT, Recorded, http_client, in_process_client
 from .vendors import ConfigurationError, base_url_for, expand, resolve_params
 
 DEFAULT_MAX_EXAMPLES = 25  # the fast CI profile; raise it (--max-examples) for depth
 PHASES = ("rules", "fuzz", "stateful")
 
-CLEANUPS: dict[str, Callable[[Contract], None]] = {"gomry": gomry_cleanup, "planhat": planhat_cleanup}
-
-
 def cleanup(contract: Contract) -> None:
-    """Delete what the run created, where the API can (talque has no delete: its tickets stay)."""
-    handler = CLEANUPS.get(contract.vendor.fake)
+    """Delete what the run created, where the API can (`CheckVendor.cleanup`; without a delete API, what
+    the run created stays)."""
+    handler = contract.vendor.cleanup
     if handler is not None:
         with contextlib.suppress(httpx.HTTPError):  # a dead target: the check that met it reports it
             handler(contract)
@@ -109,6 +104,30 @@ def check_contract(
     return results
 
 
+def coverage_verdict(contract: Contract) -> CheckResult:
+    """`coverage`: failed when an operation's schema-valid requests were never accepted; the reproduction
+    is one such request per operation."""
+    coverage = contract.coverage
+    result = CheckResult(contract.name, "coverage", "coverage", "passed",
+                         description="every operation sent schema-valid requests got at least one accepted")
+    result.coverage = coverage.rows()
+    result.requests = sum(count.sent for count in result.coverage)
+    unreached = coverage.unreached()
+    problems = [f"{count.label}: {count.positive + count.rule} schema-valid request(s), none accepted "
+                f"({count.statuses_text()})" for count in unreached]
+    if not coverage.stateful_reached():
+        problems.append("no step of any stateful scenario was accepted")
+    if problems:
+        result.status = "failed"
+        result.failed_checks = ["coverage"]
+        result.message = "nothing reached the rules: " + "; ".join(problems)
+        result.reproduction = contract.reproduce([count.refused for count in unreached if count.refused])
+    unsendable = sum(count.unsendable for count in result.coverage)
+    if unsendable and result.ok:
+        result.message = f"{unsendable} generated request(s) no HTTP client can send were skipped"
+    return result
+
+
 def _reachable(client: httpx.Client, base_url: str) -> None:
     """Fail fast with a clear message instead of a report full of connection errors."""
     try:
@@ -133,11 +152,11 @@ def run(
     timeout: float = 30.0,
     files: Files | None = None,
 ) -> Report:
-    """Check `vendor` (talque, talque-webhook, gomry, planhat or all) and return the `Report`.
+    """Check `vendor` (a check vendor's name, see `VENDORS`, or all) and return the `Report`.
 
     Without `base_url` and `app` the embedded fakes are checked in-process, from the default fixture.
     With `base_url` only, over HTTP: for one vendor its API base URL (e.g.
-    `https://www.gomry.com/api/v1`), for `all` the root of a ticketfakes server (prefixes appended).
+    `https://api.example.com/api/v1`), for `all` the root of a ticketfakes server (prefixes appended).
     With `app`, that ASGI app in-process (a ticketfakes app's state is reset first); `base_url` then
     says where the app serves the vendor (e.g. `http://testserver/api/v1`), default the ticketfakes
     prefix. Reproductions write bodies too long for a line into `files` (default: the temp directory).

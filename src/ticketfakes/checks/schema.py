@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -22,7 +21,7 @@ from schemathesis.core.transport import Response
 from schemathesis.generation.meta import TestPhase
 
 from ..specs import load_document
-from . import response_checks  # noqa: F401  (registers the ticketfakes checks with schemathesis)
+from .interface import Refusal
 from .misreadings import misreading
 from .safety import observe, prepare
 from .target import Recorded
@@ -31,7 +30,7 @@ if TYPE_CHECKING:
     from schemathesis import Case
     from schemathesis.specs.openapi.schemas import OpenApiSchema
 
-    from .contract import Contract
+    from .interface import CheckVendor, Contract
 
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -39,85 +38,27 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _FRAMING = frozenset({"transfer-encoding", "content-length", "host"})
 
 
+# Contracts by the identity of their schema document: schemathesis clones schemas, never the document.
+_BY_DOCUMENT: dict[int, Contract] = {}
+
+
 class Unsendable(Exception):
     """A generated request that HTTP cannot carry (e.g. a header value outside ASCII)."""
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A schema-valid request the contract refuses on a rule no JSON Schema states (docs/talque.md, docs/gomry.md)."""
-
-    status: int
-    fields: frozenset[str] | None  # the only fields the error may blame (indexes as `[]`); None: any
-    why: str
-    # The rule's condition on the request body, where it can be stated: a refusal when it does not hold (a
-    # `cursor: null`, a `limit` of 50) is a schema-valid request rejected, not this documented refusal.
-    when: Callable[[Any], bool] | None = None
 
 
 def refusal(status: int, fields: str | None, why: str, when: Callable[[Any], bool] | None = None) -> Refusal:
     return Refusal(status, None if fields is None else frozenset(fields.split()), why, when)
 
 
-def _field(body: Any, name: str) -> Any:
-    return body.get(name) if isinstance(body, dict) else None
-
-
-def _too_many_ids(body: Any) -> bool:
-    ids = _field(body, "ticketIdList")
-    return isinstance(ids, list) and len(ids) > 1000
-
-
-def _limit_out_of_range(body: Any) -> bool:
-    limit = _field(body, "limit")
-    return isinstance(limit, int | float) and not isinstance(limit, bool) and not 1 <= limit <= 1000
-
-
-def _cursor_given(body: Any) -> bool:
-    return isinstance(_field(body, "cursor"), str)
-
-
-# schemathesis' positive_data_acceptance failure is dropped ONLY for exactly these answers: same operation,
-# same status, an error that blames no other field. Everything else a schema-valid request meets fails.
-REFUSALS: dict[str, dict[str, list[Refusal]]] = {
-    "talque": {
-        "POST /api/v1/ticket/read": [
-            refusal(400, "body", "no body: the published spec leaves it optional, yet orgId is required in it"),
-            refusal(400, "ticketIdList", "more than 1000 ids (docs/talque.md: at most 1000)", _too_many_ids),
-        ],
-        "POST /api/v1/ticket/list": [
-            refusal(400, "body", "no body: the published spec leaves it optional, yet orgId is required in it"),
-            refusal(400, "limit", "limit outside 1..1000 (docs/talque.md), which the published spec does not bound",
-                     _limit_out_of_range),
-            refusal(400, "cursor", "a cursor the server never issued (null is no cursor: never refused)",
-                     _cursor_given),
-        ],
-    },
-    "talque-webhook": {
-        "POST /webhook/org/{orgId}/ticket": [
-            refusal(400, "tickets[].extTicketId", "extTicketId repeated within one request (docs/talque.md: unique)"),
-        ],
-    },
-    "gomry": {
-        "PATCH /events/{eventId}/attendees/{attendeeId}": [
-            refusal(422, "", "a status transition the workflow forbids (docs/gomry.md), e.g. checked_in -> deleted"),
-        ],
-    },
-    "planhat": {
-        "PUT /tickets": [refusal(400, "*", "every item failed (unknown _id or e-mail, no sourceId, bad date)")],
-    },
-}
-
-
 def blamed_fields(body: Any) -> set[str] | None:
     """The fields an error body of any vendor's shape blames (indexes as `[]`); None: not an error body."""
     if not isinstance(body, dict):
         return None
-    if "createdErrors" in body:  # Planhat's bulk result, also the body of its all-failed 400
+    if "createdErrors" in body:  # a bulk result (per-item errors), also the body of an all-failed 400
         return {"*"}
-    if isinstance(body.get("errors"), list):  # talque, Planhat
+    if isinstance(body.get("errors"), list):  # a list of errors, each naming its `field`
         names = {str(entry.get("field")) for entry in body["errors"] if isinstance(entry, dict)}
-    elif isinstance(body.get("details"), dict):  # Gomry
+    elif isinstance(body.get("details"), dict):  # field errors keyed by field
         names = set(body["details"].get("fieldErrors", body["details"]))
     elif "error" in body or "message" in body:
         names = set()
@@ -140,18 +81,19 @@ def matching_refusal(refusals: list[Refusal], case: Case, response: Response) ->
     return None
 
 
-def documented_refusal(vendor: str, case: Case, response: Response) -> Refusal | None:
-    return matching_refusal(REFUSALS.get(vendor, {}).get(case.operation.label, []), case, response)
+def documented_refusal(vendor: CheckVendor, case: Case, response: Response) -> Refusal | None:
+    return matching_refusal(list(vendor.refusals.get(case.operation.label, ())), case, response)
 
 
 def load_schema(contract: Contract) -> OpenApiSchema:
-    """The contract's spec, normalised in memory (talque's 3.0.3-with-type-arrays), aimed at its target."""
+    """The contract's spec, normalised in memory (3.0.3 with type arrays), aimed at its target; the
+    contract is found again by the schema (`contract_for_schema`) until `forget_schema`."""
     document = load_document(contract.vendor.spec.name)
     schema = schemathesis.openapi.from_dict(document, config=SchemathesisConfig())
     schema.config.update(base_url=contract.target.base_url, request_timeout=30)
     if contract.app is not None:
         schema.app = contract.app  # schemathesis' own probes (ignored_auth, ...) reach the app in-process
-    vendor = contract.name
+    vendor = contract.vendor
 
     def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
         from schemathesis.openapi.checks import RejectedPositiveData
@@ -161,7 +103,17 @@ def load_schema(contract: Contract) -> OpenApiSchema:
         return misreading(vendor, failure, case, response) is None
 
     schema.hooks.register_hook_with_name(filter_failure, "filter_failure")
+    _BY_DOCUMENT[id(schema.raw_schema)] = contract
     return schema
+
+
+def contract_for_schema(schema: Any) -> Contract | None:
+    """The contract whose schema `schema` is (or a clone of); None for anyone else's schema."""
+    return _BY_DOCUMENT.get(id(getattr(schema, "raw_schema", None)))
+
+
+def forget_schema(schema: OpenApiSchema) -> None:
+    _BY_DOCUMENT.pop(id(schema.raw_schema), None)
 
 
 def send(contract: Contract, case: Case, *, prepared: bool = False) -> Response:

@@ -1,107 +1,33 @@
-"""What `ticketfakes check VENDOR` checks: each checkable API, its spec, credentials and parameters.
+"""What `ticketfakes check VENDOR` checks: the registered check vendors, and the CLI's arguments for them.
 
-A *check vendor* is one API contract: `talque` (the Ticket JSON API), `talque-webhook`, `gomry`,
-`planhat`. Credentials (`--header`) and the ids the checks work with (`--param`) default to the
-default fixture's names, so a run against the fakes needs no arguments.
+A *check vendor* is one API contract (a `CheckVendor`: its spec, credentials and parameters, and all
+the checker knows of it besides its rules), given by its fake's `contract()` (the built-in fakes':
+`rules/<vendor>.py`); `registered()` finds them. Credentials (`--header`) and the ids the checks work with (`--param`)
+default to the default fixture's names, so a run against the fakes needs no arguments.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
-from ..specs import SpecFile
+from ..fakes import registered as registered_fakes
+from .interface import CheckVendor, Param
+
+__all__ = ["ALL", "CHOICES", "VENDORS", "CheckVendor", "ConfigurationError", "Param", "registered"]
 
 
 class ConfigurationError(ValueError):
     """A vendor, header or parameter that `ticketfakes check` cannot use; the message says why."""
 
 
-@dataclass(frozen=True)
-class Param:
-    default: str
-    help: str
+def registered() -> dict[str, CheckVendor]:
+    """Every check vendor, by name: what each registered fake's `contract()` gives (ticketfakes.fakes)."""
+    return {vendor.name: vendor for fake in registered_fakes() if fake.contract for vendor in fake.contract()}
 
 
-@dataclass(frozen=True)
-class CheckVendor:
-    name: str  # what the CLI takes: talque, talque-webhook, gomry, planhat
-    fake: str  # the fake (and state section) that serves it: talque, gomry, planhat
-    spec: SpecFile
-    headers: Mapping[str, str]  # the default credential
-    params: Mapping[str, Param] = field(default_factory=dict)
-
-    @property
-    def prefix(self) -> str:
-        return self.spec.prefix
-
-
-_TALQUE_PARAMS = {
-    "orgId": Param("org-demo", "the talque organization (event) the checks write test tickets into"),
-    "provider": Param("demo-shop", "the API client's provider"),
-    "ticketType": Param("day-pass", "a ticket type identifier the organization knows"),
-    "sessionId": Param("sess-keynote", "a session id of the organization (empty: not used)"),
-    "extSessionId": Param("ext-workshop", "an external session id the organization maps (empty: not used)"),
-    "vendorId": Param("vendor-acme", "a vendor id of the organization (empty: not used)"),
-    "otherClientId": Param("other-client", "a second API client, not permitted for orgId (tenant isolation)"),
-    "otherSecret": Param("other-secret", "the second API client's secret"),
-    "otherOrgId": Param("org-other", "an organization the main client is not permitted for"),
-    "pageLimit": Param("3", "page size of the paging check (small pages, many requests)"),
-}
-
-VENDORS: dict[str, CheckVendor] = {
-    "talque": CheckVendor(
-        "talque",
-        "talque",
-        SpecFile("talque-json-api.yaml", "/talque"),
-        {"X-TQ-CLIENT-ID": "demo-client", "X-TQ-SECRET": "demo-secret"},
-        _TALQUE_PARAMS,
-    ),
-    "talque-webhook": CheckVendor(
-        "talque-webhook",
-        "talque",
-        SpecFile("talque-webhook.yaml", "/talque"),
-        {"X-TQ-CLIENT-ID": "demo-client", "X-TQ-SECRET": "demo-secret"},
-        _TALQUE_PARAMS,
-    ),
-    "gomry": CheckVendor(
-        "gomry",
-        "gomry",
-        SpecFile("gomry.yaml", "/gomry/api/v1"),
-        {"X-API-KEY": "gk_demo_write"},
-        {
-            "eventId": Param("evt_demo", "an event the key may write attendees to"),
-            "ticketClassId": Param("tc_general", "a ticket class of eventId with seats left"),
-            "smallEventId": Param("evt_small", "a small event the capacity check fills (and empties again)"),
-            "smallTicketClassId": Param("tc_small", "a ticket class of smallEventId"),
-            "otherApiKey": Param("gk_other", "an API key of another organization (tenant isolation)"),
-            "otherEventId": Param(
-                "evt_other", "an event otherApiKey may write to (Idempotency-Key scoping; nothing is created there)"
-            ),
-            "maxFill": Param("20", "the capacity check fills smallEventId only if at most this many seats are left"),
-        },
-    ),
-    "planhat": CheckVendor(
-        "planhat",
-        "planhat",
-        SpecFile("planhat.yaml", "/planhat"),
-        {"Authorization": "Bearer ph_demo_token"},
-        {
-            "companyExternalId": Param("acme-ext", "externalId of a company; new end users are created there"),
-            "otherToken": Param("", "a token of another workspace (tenant isolation; empty: not checked)"),
-        },
-    ),
-}
-
+VENDORS: dict[str, CheckVendor] = registered()
 ALL = "all"
 CHOICES = (*VENDORS, ALL)
-
-# Credentials of the default fixture: not secret, so reproductions show them; anything else is redacted.
-FIXTURE_SECRETS = frozenset(
-    {"demo-secret", "other-secret", "gk_demo_write", "gk_demo_read", "gk_other", "Bearer ph_demo_token"}
-)
-CREDENTIAL_HEADERS = frozenset({"x-tq-secret", "x-api-key", "authorization"})
-SECRET_PARAMS = frozenset({"otherSecret", "otherApiKey", "otherToken"})
 
 
 def expand(vendor: str) -> list[str]:

@@ -10,7 +10,6 @@ contract. The runner attaches the requests the rule sent, which reproduce the fa
 from __future__ import annotations
 
 from .base import (  # noqa: F401  (the package's names: rules, verdicts, the Checker)
-    PARAM_EXAMPLES,
     RULES,
     Checker,
     Rule,
@@ -33,4 +32,6 @@ def all_rules() -> list[Rule]:
 
 
 def _load() -> None:
-    from . import gomry, planhat, talque  # noqa: F401  (registers the rules)
+    from ..vendors import registered
+
+    registered()  # imports every vendor's module, which registers its rules

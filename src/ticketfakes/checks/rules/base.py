@@ -1,7 +1,7 @@
 """What the business-rule modules share: `Rule`, the `@rule` registry, `Checker` and its verdicts.
 
-The vendor modules (gomry, planhat, talque) import this leaf; the package `__init__` imports them to
-register their rules, never the other way round (tests/test_imports.py).
+The vendor modules (`rules/<vendor>.py`) import this leaf; the registry (`checks.vendors.registered`)
+imports them, which registers their rules, never the other way round (tests/test_imports.py).
 
 Business rules as named checks: explicit stateful request sequences over HTTP.
 
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import httpx
 
 if TYPE_CHECKING:
-    from ..contract import Contract
+    from ..interface import Contract
     from ..target import Recorded
 
 
@@ -51,16 +51,9 @@ class SetupError(Exception):
         self.param = param
 
 
-# Examples for setup messages: what such an id looks like at the vendor.
-PARAM_EXAMPLES = {
-    "orgId": "org-123", "ticketType": "day-pass", "eventId": "evt_123", "ticketClassId": "tc_456",
-    "smallEventId": "evt_789", "smallTicketClassId": "tc_789", "companyExternalId": "acme-ext",
-}
-
-
 @dataclass(frozen=True)
 class Rule:
-    name: str  # "gomry.capacity"
+    name: str  # "<vendor>.<rule>", e.g. "<vendor>.capacity"
     vendors: tuple[str, ...]  # the check vendors whose runs include it
     check: Callable[[Contract], str | None]
 
@@ -114,7 +107,8 @@ class Checker:
         if condition:
             return
         names = [name for name, given in self.contract.params.items() if given == value] or ["?"]
-        raise SetupError(names[0], value, problem, PARAM_EXAMPLES.get(names[0], "<id>"))
+        param = self.contract.vendor.params.get(names[0])  # its example: what such an id looks like there
+        raise SetupError(names[0], value, problem, param.example if param is not None and param.example else "<id>")
 
     def status(self, response: httpx.Response, *expected: int) -> None:
         if response.status_code not in expected:

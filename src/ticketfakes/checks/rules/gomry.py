@@ -1,4 +1,6 @@
-"""Gomry: capacity, Idempotency-Key replay, read-after-write, list paging and tenant isolation."""
+"""Gomry: capacity, Idempotency-Key replay, read-after-write, list paging and tenant isolation; the
+seat-count and replay response checks; and `CHECK_VENDORS`, the contract as the checker registers it
+(its data: `gomry_data.py`)."""
 
 from __future__ import annotations
 
@@ -6,15 +8,19 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from .base import SEATS, Checker, RuleSkipped, remaining, rule, same_response
+import schemathesis
+
+from ..interface import CheckVendor
+from ..response_checks import as_list, as_object, checked_by, json_of, resend
+from . import gomry_data as data
+from .base import SEATS, VOLATILE_HEADERS, Checker, RuleSkipped, remaining, rule, same_response
 
 if TYPE_CHECKING:
     import httpx
+    from schemathesis import Case, CheckContext, Response
 
-    from ..contract import Contract
+    from ..interface import Contract
     from ..target import Target
-
-
 
 
 def create(contract: Contract, event: str, ticket_class: str, *, email: str | None = None, quantity: int = 1,
@@ -272,3 +278,87 @@ def tenant_isolation(contract: Contract) -> None:
         ids = [item.get("id") for item in check.json(events).get("data") or []]
         check.expect(event not in ids, "another org's key lists our event")
     check.expect(check.json(contract.target.get(one), 200) == attendee, "another org's key changed our attendee")
+
+
+@schemathesis.check
+def gomry_seats_never_oversold(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """Gomry: seat counts never exceed a limit and add up; a capacity 409 states the seats left truly.
+
+    Every event shows seats_taken <= capacity and seats_remaining = capacity - seats_taken (null when
+    unlimited), every ticket class likewise with quantity_sold/quantity_total; a 409 on create names
+    `N seats remaining` equal to `seats_remaining`, and fewer than the quantity asked for.
+    """
+    if checked_by(case, "gomry") is None or response.status_code not in (200, 409):
+        return None
+    body, label = json_of(response), case.operation.label
+    if label == "GET /events/{eventId}" and response.status_code == 200:
+        _event_counts(body)
+    elif label == "GET /events" and response.status_code == 200:
+        for event in as_list(as_object(body).get("data")):
+            _event_counts(event)
+    elif label == "GET /events/{eventId}/ticket-classes" and response.status_code == 200:
+        for item in filter(None, map(as_object, as_list(as_object(body).get("data")))):
+            _counts(f"class {item.get('id')}", item.get("quantity_total"), item.get("quantity_sold"),
+                    item.get("quantity_remaining"))
+    elif label == "POST /events/{eventId}/attendees" and response.status_code == 409 and isinstance(body, dict):
+        if "seats_remaining" not in body or response.headers.get("idempotent-replay") == ["true"]:
+            return None  # in-flight conflict, or a replay of an earlier request's answer
+        left = body["seats_remaining"]
+        match = SEATS.search(str(body.get("error")))
+        assert match and int(match.group(1)) == left, f"409 message {body.get('error')!r} != seats_remaining {left}"
+        wanted = case.body.get("quantity", 1) if isinstance(case.body, dict) else 1
+        if isinstance(wanted, int | float) and not isinstance(wanted, bool):  # 3.0 is the integer 3 in JSON
+            assert wanted > left, f"409 Capacity exceeded for {wanted:g} seat(s) with {left} left"
+    return None
+
+
+def _event_counts(event: Any) -> None:
+    if isinstance(event, dict):
+        _counts(f"event {event.get('id')}", event.get("capacity"), event.get("seats_taken"),
+                event.get("seats_remaining"))
+
+
+def _counts(what: str, limit: Any, taken: Any, remaining: Any) -> None:
+    if limit is None:
+        assert remaining is None, f"{what}: unlimited, yet {remaining!r} remaining"
+        return
+    assert isinstance(taken, int) and taken <= limit, f"{what} is oversold: {taken} taken of {limit}"
+    assert remaining == limit - taken, f"{what}: {remaining} remaining != {limit} - {taken}"
+
+
+@schemathesis.check
+def gomry_idempotency_replay(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """Gomry: a create repeated with the same Idempotency-Key replays the first answer verbatim.
+
+    Repeating a create that answered 201 or a capacity 409 returns the same status, body and headers plus
+    `Idempotent-Replay: true`; any other answer repeats with the same status.
+    """
+    contract = checked_by(case, "gomry")
+    if contract is None or case.operation.label != "POST /events/{eventId}/attendees":
+        return None
+    key = case.headers.get("Idempotency-Key")
+    if not isinstance(key, str) or not 1 <= len(key) <= 255 or response.status_code >= 500:
+        return None
+    if response.headers.get("idempotent-replay") == ["true"]:
+        return None
+    again = resend(contract, case)
+    assert again.status_code == response.status_code, (
+        f"the same request with the same Idempotency-Key answered {again.status_code}, first {response.status_code}"
+    )
+    capacity_409 = response.status_code == 409 and "seats_remaining" in as_object(json_of(response))
+    stored = response.status_code == 201 or capacity_409
+    if stored or again.headers.get("idempotent-replay") == ["true"]:
+        assert again.headers.get("idempotent-replay") == ["true"], "the repeat lacks Idempotent-Replay: true"
+        assert again.content == response.content, f"the replayed body differs: {again.content[:200]!r}"
+        first = {(k.lower(), tuple(v)) for k, v in response.headers.items() if k.lower() not in VOLATILE_HEADERS}
+        later = {(k.lower(), tuple(v)) for k, v in again.headers.items() if k.lower() not in VOLATILE_HEADERS}
+        assert first == later, f"the replayed headers differ: {sorted(first ^ later)}"
+    return None
+
+
+CHECK_VENDORS = (
+    CheckVendor("gomry", "gomry", data.SPEC, data.HEADERS, data.PARAMS, fixture_secrets=data.FIXTURE_SECRETS,
+                credential_headers=data.CREDENTIAL_HEADERS, secret_params=data.SECRET_PARAMS, probes=data.PROBES,
+                prepare=data.prepare, observe=data.observe, cleanup=cleanup, refusals=data.REFUSALS,
+                misreadings=data.MISREADINGS, response_checks=(gomry_seats_never_oversold, gomry_idempotency_replay)),
+)

@@ -1,18 +1,24 @@
-"""Planhat: bulk counts, read-after-write, list paging and tenant isolation of `/tickets`."""
+"""Planhat: bulk counts, read-after-write, list paging and tenant isolation of `/tickets`; the bulk
+upsert's response checks; and `CHECK_VENDORS`, the contract as the checker registers it (its data:
+`planhat_data.py`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import schemathesis
+
+from ..interface import CheckVendor
+from ..response_checks import as_object, checked_by, count, json_of, resend, size
+from . import planhat_data as data
 from .base import Checker, counted, rule
 
 if TYPE_CHECKING:
     import httpx
+    from schemathesis import Case, CheckContext, Response
 
-    from ..contract import Contract
+    from ..interface import Contract
     from ..target import Target
-
-
 
 
 def put(contract: Contract, body: Any, target: Target | None = None) -> httpx.Response:
@@ -160,3 +166,81 @@ def tenant_isolation(contract: Contract) -> str | None:
     check.expect(other.request("DELETE", f"/tickets/{ticket_id}").status_code in (401, 403, 404),
                  "another workspace's token deleted our ticket")
     return None
+
+
+def _items(case: Case) -> tuple[list[Any], int] | None:
+    body = case.body
+    items = body if isinstance(body, list) else [body] if isinstance(body, dict) else None
+    if items is None:
+        return None
+    dropped = sum(
+        1 for item in items
+        if isinstance(item, dict) and not (isinstance(item.get("email"), str) and item["email"].strip())
+    )
+    return items, dropped
+
+
+@schemathesis.check
+def planhat_counts_add_up(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """Planhat bulk upsert: the counts add up and the status follows them.
+
+    created + updated + nonupdates + createdErrors + updatedErrors = items sent - items without e-mail;
+    insertsKeys/upsertedIds match created, updatesKeys match updated; 200 without errors, 206 with
+    errors and successes, 400 when every counted item failed.
+    """
+    if checked_by(case, "planhat") is None or case.operation.label != "PUT /tickets":
+        return None
+    body = json_of(response)
+    parsed = _items(case)
+    if not isinstance(body, dict) or "createdErrors" not in body or parsed is None:
+        return None
+    items, dropped = parsed
+    errors = size(body, "createdErrors") + size(body, "updatedErrors")
+    done = count(body, "created") + count(body, "updated") + count(body, "nonupdates")
+    assert done + errors == len(items) - dropped, (
+        f"counts add up to {done + errors}, but {len(items)} items were sent and {dropped} dropped"
+    )
+    assert size(body, "insertsKeys") == count(body, "created") == size(body, "upsertedIds"), (
+        "created disagrees with insertsKeys/upsertedIds"
+    )
+    assert size(body, "updatesKeys") == count(body, "updated"), "updated disagrees with updatesKeys"
+    expected = 200 if not errors else 206 if done else 400
+    assert response.status_code == expected, f"{done} stored and {errors} failed items answered {response.status_code}"
+    return None
+
+
+@schemathesis.check
+def planhat_resend_is_nonupdate(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """Planhat bulk upsert: re-sending the same items creates and updates nothing.
+
+    For a batch whose items name distinct sourceIds (and no `_id`), re-sending it answers created 0,
+    updated 0, nonupdates = everything stored the first time, and the same number of failed items.
+    """
+    contract = checked_by(case, "planhat")
+    if contract is None or case.operation.label != "PUT /tickets" or response.status_code not in (200, 206):
+        return None
+    body, parsed = json_of(response), _items(case)
+    if not isinstance(body, dict) or parsed is None:
+        return None
+    items = [item for item in parsed[0] if isinstance(item, dict)]
+    keys = [item.get("sourceId") for item in items if isinstance(item.get("email"), str) and item["email"].strip()]
+    if any("_id" in item for item in items) or len(set(map(repr, keys))) != len(keys):
+        return None
+    again = as_object(json_of(resend(contract, case)))
+    stored = count(body, "created") + count(body, "updated") + count(body, "nonupdates")
+    errors = size(body, "createdErrors") + size(body, "updatedErrors")
+    counts = (again.get("created"), again.get("updated"), again.get("nonupdates"))
+    assert counts == (0, 0, stored), (
+        f"re-sending answered created/updated/nonupdates {counts}, expected (0, 0, {stored})"
+    )
+    again_errors = size(again, "createdErrors") + size(again, "updatedErrors")
+    assert again_errors == errors, f"re-sending failed {again_errors} items, the first time {errors}"
+    return None
+
+
+CHECK_VENDORS = (
+    CheckVendor("planhat", "planhat", data.SPEC, data.HEADERS, data.PARAMS, fixture_secrets=data.FIXTURE_SECRETS,
+                credential_headers=data.CREDENTIAL_HEADERS, secret_params=data.SECRET_PARAMS, probes=data.PROBES,
+                prepare=data.prepare, observe=data.observe, cleanup=cleanup, refusals=data.REFUSALS,
+                misreadings=data.MISREADINGS, response_checks=(planhat_counts_add_up, planhat_resend_is_nonupdate)),
+)

@@ -1,21 +1,26 @@
 """talque: webhook upsert, read-after-write, list paging and tenant isolation, over the webhook and the
-Ticket JSON API under one base URL (both live under talque's host)."""
+Ticket JSON API under one base URL (both live under talque's host); the webhook's retry response check;
+and `CHECK_VENDORS`, the two contracts as the checker registers them (their data: `talque_data.py`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import schemathesis
+
+from ..interface import CheckVendor
+from ..response_checks import as_object, checked_by, json_of, resend
+from . import talque_data as data
 from .base import Checker, categorised, rule
+from .talque_data import LIST, READ, WEBHOOK
 
 if TYPE_CHECKING:
     import httpx
+    from schemathesis import Case, CheckContext, Response
 
-    from ..contract import Contract
+    from ..interface import Contract
     from ..target import Target
 
-WEBHOOK = "/webhook/org/{org}/ticket"
-READ = "/api/v1/ticket/read"
-LIST = "/api/v1/ticket/list"
 FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken")
 LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson")
 
@@ -271,3 +276,43 @@ def _other(contract: Contract) -> Target:
     return contract.target.with_headers(
         {"X-TQ-CLIENT-ID": contract.param("otherClientId"), "X-TQ-SECRET": contract.param("otherSecret")}
     )
+
+
+@schemathesis.check
+def talque_webhook_retry_is_unchanged(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """talque webhook: re-posting an accepted request changes nothing.
+
+    Every ticket stored by the first post answers UNCHANGED with the identical model (same orgTicketId,
+    ctime and mtime), every ticket that failed fails again with the same reason: a retried webhook is safe.
+    """
+    contract = checked_by(case, "talque-webhook")
+    if contract is None or response.status_code != 200:
+        return None
+    first = as_object(as_object(json_of(response)).get("ticketById"))
+    if not first:
+        return None
+    again = resend(contract, case)
+    assert again.status_code == 200, f"the identical re-post answered {again.status_code}"
+    second = as_object(as_object(json_of(again)).get("ticketById"))
+    for ext, raw in first.items():
+        entry, retry = as_object(raw), as_object(second.get(ext))
+        if entry.get("success"):
+            assert retry.get("reason") == "UNCHANGED", f"re-posting ticket {ext!r} answered {retry.get('reason')}"
+            assert retry.get("model") == entry.get("model"), (
+                f"re-posting ticket {ext!r} changed it: mtime {as_object(entry.get('model')).get('mtime')} -> "
+                f"{as_object(retry.get('model')).get('mtime')}"
+            )
+        else:
+            assert retry.get("reason") == entry.get("reason"), f"ticket {ext!r} failed differently on re-post"
+    return None
+
+
+_TALQUE = {"headers": data.HEADERS, "params": data.PARAMS, "fixture_secrets": data.FIXTURE_SECRETS,
+           "credential_headers": data.CREDENTIAL_HEADERS, "secret_params": data.SECRET_PARAMS}
+CHECK_VENDORS = (
+    CheckVendor("talque", "talque", data.API_SPEC, **_TALQUE, probes=data.API_PROBES, prepare=data.prepare_api,
+                refusals=data.API_REFUSALS, misreadings=data.API_MISREADINGS),
+    CheckVendor("talque-webhook", "talque", data.WEBHOOK_SPEC, **_TALQUE, probes=data.WEBHOOK_PROBES,
+                prepare=data.prepare_webhook, observe=data.observe_webhook, refusals=data.WEBHOOK_REFUSALS,
+                misreadings=data.WEBHOOK_MISREADINGS, response_checks=(talque_webhook_retry_is_unchanged,)),
+)
