@@ -21,7 +21,8 @@ from .core.journal import Entry
 from .core.problems import Problem, problem_for_status
 from .errors import ErrorShape, admin_error, gomry_error, planhat_error, render, talque_error
 from .namespaces import DEFAULT_MAX_NAMESPACES, PREFIX, Namespaces
-from .routing import OperationTable, Vendor, build_routes, internal_error
+from .pipeline import build_routes, internal_error
+from .routing import OperationTable, Vendor
 from .specs import vendor_operations
 from .state import State
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..call import is_json_media_type
+from ..bodies import is_json_media_type
 
 if TYPE_CHECKING:
     from schemathesis import Case
