@@ -8,6 +8,8 @@ so that it is stored and replayed like any other completed answer (docs/decision
 
 Everything here is shared by every fake; what the walk learns on the way (the fault rule, the rate verdict,
 the refusal, the replayed key) is kept on the `Call` and, for refusals and replays, in the journal.
+`build_routes` is here because it builds the pipelines: `routing.py` (the `Endpoint`s and `Vendor` this
+module runs) stays below it, so that the two import each other in one direction only.
 """
 
 from __future__ import annotations
