@@ -29,9 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # dataclasses, json's Python half) count for the nearest caller that is one of these parts.
 PARTS = (
     ("ticketfakes/validation.py", "validation (jsonschema-rs)"),
+    ("ticketfakes/bodies.py", "body read + JSON parse"),
     ("ticketfakes/call.py", "body read + JSON parse"),
     ("ticketfakes/core/journal.py", "journal"),
-    ("ticketfakes/routing.py", "pipeline (routing.py)"),
+    ("ticketfakes/pipeline.py", "pipeline (pipeline.py, routing.py)"),
+    ("ticketfakes/routing.py", "pipeline (pipeline.py, routing.py)"),
     ("ticketfakes/responses.py", "serialisation (orjson)"),
     ("ticketfakes/errors.py", "errors"),
     ("ticketfakes/fakes/", "vendor model + routes"),

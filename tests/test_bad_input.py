@@ -248,7 +248,7 @@ def test_body_at_the_limit_is_not_a_413(http: httpx.Client, target: Target) -> N
 def test_content_length_that_is_not_a_number_is_a_json_400_in_the_vendor_shape(
     ticketfakes: Fakes, target: Target
 ) -> None:
-    # uvicorn refuses it before the app sees it (framing.py makes that refusal JSON)
+    # uvicorn refuses it before the app sees it (protocol_errors.py makes that refusal JSON)
     head = request_head(target, 2).replace(b"Content-Length: 2", b"Content-Length: 2x")
     status, body, _ = raw_exchange(ticketfakes.url, head, b"{}")
     assert status == 400, body

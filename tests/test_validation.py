@@ -6,7 +6,7 @@ import pytest
 from openapi_core import util as openapi_core_util
 from starlette.datastructures import Headers, QueryParams
 
-from ticketfakes.call import is_json_media_type, parse_json
+from ticketfakes.bodies import is_json_media_type, parse_json
 from ticketfakes.core.problems import BadRequest
 from ticketfakes.specs import Operation
 from ticketfakes.validation import (

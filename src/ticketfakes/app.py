@@ -23,7 +23,8 @@ from .core.problems import Problem, problem_for_status
 from .errors import ErrorShape, admin_error, render
 from .fakes import for_path, registered
 from .namespaces import DEFAULT_MAX_NAMESPACES, PREFIX, Namespaces
-from .routing import OperationTable, Vendor, build_routes, internal_error
+from .pipeline import build_routes, internal_error
+from .routing import OperationTable, Vendor
 from .specs import operations_of
 from .state import State
 

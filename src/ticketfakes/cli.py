@@ -69,7 +69,7 @@ def serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .core.collector import tune_for_serving
     from .fixtures import FixtureError
-    from .framing import http_protocol
+    from .protocol_errors import http_protocol
 
     try:
         app = create_app(args.fixtures, validate_responses=args.validate_responses, max_namespaces=args.max_namespaces)
@@ -89,7 +89,7 @@ def serve(args: argparse.Namespace) -> int:
         access_log=args.access_log,
         timeout_graceful_shutdown=10,
         server_header=False,
-        http=http_protocol(),  # uvicorn's, but a request it cannot parse gets a JSON 400 (framing.py)
+        http=http_protocol(),  # uvicorn's, but a request it cannot parse gets a JSON 400 (protocol_errors.py)
     )
     if args.access_log:
         # uvicorn logs access lines at INFO: asked for, they show whatever --log-level says for the rest

@@ -25,7 +25,7 @@ import pytest
 from starlette.responses import Response
 
 from ticketfakes import app as app_module
-from ticketfakes import routing
+from ticketfakes import pipeline
 from ticketfakes.core.idempotency import IdempotencyStore, StoredResponse
 from ticketfakes.core.ids import new_id
 from ticketfakes.core.pagination import PageWindow
@@ -180,9 +180,9 @@ def gomry_seats_misreported(mp: pytest.MonkeyPatch) -> None:
 @mutant("gomry-replay-reruns-create", "gomry", ("gomry.idempotency",),
         "a repeated Idempotency-Key runs the create again (new attendees, new body) and marks it a replay")
 def gomry_replay_reruns_create(mp: pytest.MonkeyPatch) -> None:
-    run = routing.Pipeline._run
+    run = pipeline.Pipeline._run
 
-    async def rerun(self: routing.Pipeline, call: Any, *rest: Any) -> Response:
+    async def rerun(self: pipeline.Pipeline, call: Any, *rest: Any) -> Response:
         response = await run(self, call, *rest)
         if response.headers.get("idempotent-replay") != "true":
             return response
@@ -190,21 +190,21 @@ def gomry_replay_reruns_create(mp: pytest.MonkeyPatch) -> None:
         fresh.headers["Idempotent-Replay"] = "true"
         return fresh
 
-    mp.setattr(routing.Pipeline, "_run", rerun)
+    mp.setattr(pipeline.Pipeline, "_run", rerun)
 
 
 @mutant("gomry-replay-without-header", "gomry", ("gomry.idempotency", "gomry_idempotency_replay"),
         "a replay returns the stored response but without `Idempotent-Replay: true`",
         select=("gomry.idempotency", "fuzz"))
 def gomry_replay_without_header(mp: pytest.MonkeyPatch) -> None:
-    from_stored = routing._from_stored
+    from_stored = pipeline._from_stored
 
     def unmarked(stored: StoredResponse) -> Response:
         response = from_stored(stored)
         response.raw_headers = [(k, v) for k, v in response.raw_headers if k != b"idempotent-replay"]
         return response
 
-    mp.setattr(routing, "_from_stored", unmarked)
+    mp.setattr(pipeline, "_from_stored", unmarked)
 
 
 @mutant("gomry-idempotency-not-scoped", "gomry", ("gomry.idempotency",),
@@ -494,7 +494,7 @@ def talque_webhook_tenant_leak(mp: pytest.MonkeyPatch) -> None:
                 return guard(call)
             backend.require_org(org_id)
             call.principal = client.id
-            call.context["client"] = dataclasses.replace(client, orgs=client.orgs | {org_id})
+            call.caller = dataclasses.replace(client, orgs=client.orgs | {org_id})
             return None
 
         webhook.guard = any_org

@@ -60,7 +60,7 @@ def _dropped(entry: Entry, body: Any) -> list[Warning]:
 
 
 def _key_reused(entry: Entry, journal: Journal) -> list[Warning]:
-    if "replay" not in entry.context:
+    if entry.replay is None:
         return []
     original = first_with_key(entry, journal)
     if original is None:
@@ -70,7 +70,7 @@ def _key_reused(entry: Entry, journal: Journal) -> list[Warning]:
     if not differs:
         return []
     return [_warning("idempotency_key_reused",
-                     f"Idempotency-Key {entry.context['replay']!r} was first sent with another "
+                     f"Idempotency-Key {entry.replay!r} was first sent with another "
                      f"{' and '.join(differs)} (request #{original.id}, {original.method} {original.path}); "
                      f"{entry.vendor} replays that first answer and ignores this request")]
 

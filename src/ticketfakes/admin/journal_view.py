@@ -95,7 +95,7 @@ def _planhat_entities(entry: Entry, answer: Any) -> list[dict[str, str]]:
 
 def entities(entry: Entry) -> list[dict[str, str]]:
     """What the request created or changed, read from its answer (a replay changed nothing)."""
-    if "replay" in entry.context or entry.status >= 400 or entry.vendor not in ("gomry", "talque", "planhat", "admin"):
+    if entry.replay is not None or entry.status >= 400 or entry.vendor not in ("gomry", "talque", "planhat", "admin"):
         return []
     answer = body_json(entry.response_body)
     if entry.vendor == "gomry":
@@ -107,10 +107,10 @@ def entities(entry: Entry) -> list[dict[str, str]]:
 
 def entry_view(entry: Entry, journal: Journal) -> dict[str, Any]:
     view = entry.as_dict()
-    verdict = entry.context.get("rate")
+    verdict = entry.rate
     view.update(
-        replay="replay" in entry.context,
-        fault="fault" in entry.context,
+        replay=entry.replay is not None,
+        fault=entry.fault is not None,
         rate_limited=verdict is not None and not verdict.allowed,
         rule=refusal_rule(entry, journal),
         warnings=client_warnings(entry, journal),

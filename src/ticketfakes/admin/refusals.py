@@ -1,7 +1,7 @@
 """Names the rule that refused a journaled request, with a plain-words explanation (docs/dashboard.md).
 
 Nothing here runs while a request is served: the pipeline keeps the refusing `Problem` (and the fault,
-rate verdict or replay) in the call's context, and these functions read it when someone reads the
+rate verdict or replay) on the journal entry, and these functions read it when someone reads the
 journal. A rule is `{"name", "explanation"}`; the names are listed in docs/dashboard.md.
 """
 
@@ -153,7 +153,7 @@ def _partial(entry: Entry) -> Rule | None:
 
 
 def _replayed(entry: Entry, journal: Journal) -> Rule:
-    key = entry.context["replay"]
+    key = entry.replay
     original = first_with_key(entry, journal)
     if original is None:
         source = "an earlier request (no longer in the journal)"
@@ -167,9 +167,9 @@ def _replayed(entry: Entry, journal: Journal) -> Rule:
 
 def first_with_key(entry: Entry, journal: Journal) -> Entry | None:
     """The journaled request whose answer a replay repeats (same vendor, caller and Idempotency-Key)."""
-    key, caller = entry.context.get("replay"), header(entry, "x-api-key")
+    key, caller = entry.replay, header(entry, "x-api-key")
     return journal.find(
-        lambda other: other.vendor == entry.vendor and "replay" not in other.context
+        lambda other: other.vendor == entry.vendor and other.replay is None
         and header(other, "idempotency-key") == key and header(other, "x-api-key") == caller,
         entry.id,
     )
@@ -180,21 +180,20 @@ def _internal() -> Rule:
 
 
 def refusal_rule(entry: Entry, journal: Journal) -> Rule | None:
-    context = entry.context
-    if "replay" in context:
+    if entry.replay is not None:
         return _replayed(entry, journal) if entry.status >= 400 else None
-    fault = context.get("fault")
+    fault = entry.fault
     if fault is not None:
         shown = ", ".join(f"{k}={v}" for k, v in fault.as_dict().items())
         return rule("fault.injected", f"an injected fault rule ({shown}) answered {entry.status} before the fake ran")
-    verdict = context.get("rate")
+    verdict = entry.rate
     if verdict is not None and not verdict.allowed:
         limit = verdict.limit
         window_s = verdict.window_ms // 1000
         return rule(f"ratelimit.{entry.vendor}",
                     f"{entry.vendor} allows {limit} requests per {window_s} s per caller; "
                     f"this caller used them all (retry after {verdict.retry_after_s} s)")
-    problem: Problem | None = context.get("problem")
+    problem = entry.problem
     if problem is None:
         if entry.status == 404 and entry.source is None:
             return rule("route.unknown_path", f"no operation of any spec has the path {entry.path}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..call import is_json_media_type
+from ..bodies import is_json_media_type
 from .interface import Misreading
 
 __all__ = ["BODY_LIMIT", "NOT_JSON", "MiB", "Misreading", "body_rules", "misreading"]

@@ -7,7 +7,12 @@ import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .faults import FaultRule
+    from .problems import Problem
+    from .ratelimit import Verdict
 
 BODY_PREVIEW_BYTES = 64 * 1024
 # perf_counter() + this = the wall clock (in seconds), fixed at start-up: a journaled request's wall time
@@ -51,11 +56,15 @@ class Entry:
     request_body: bytes = b""
     response_body: bytes = b""
     # Kept by reference, read only when someone reads the journal (docs/dashboard.md): the request's and
-    # the response's headers, the call's context (the refusing problem, fault, rate verdict, replay) and the
+    # the response's headers, what the call learned when it explains a refusal or a replay (the fault rule
+    # that answered, the rate verdict, the refusing problem, the replayed Idempotency-Key) and the
     # pipeline that served it (its operation's schema finds unknown fields).
     request_headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names, first value wins
     response_headers: Sequence[tuple[bytes, bytes]] | None = ()  # None: a plain JSON answer's two
-    context: dict[str, Any] = field(default_factory=dict)
+    fault: FaultRule | None = None
+    rate: Verdict | None = None
+    problem: Problem | None = None
+    replay: str | None = None
     source: Any = None
     started: float = 0.0  # time.perf_counter() when the request arrived: the wall time, without a clock call
     id: int = 0  # set by the journal: increases by one per recorded request, never reused

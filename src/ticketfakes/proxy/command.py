@@ -36,8 +36,8 @@ def command(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ..app import create_app
-    from ..framing import http_protocol
     from ..listening import bind
+    from ..protocol_errors import http_protocol
     from .forward import ProxyApp, Timeouts
     from .har import HarWriter
 

@@ -23,7 +23,8 @@ from multidict import CIMultiDict
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..call import path_and_query, read_body
+from ..bodies import read_body
+from ..call import path_and_query
 from ..core.journal import Entry, preview
 from ..core.problems import Problem, problem_for_status
 from ..core.violations import Violation

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.datastructures import QueryParams
 from starlette.routing import compile_path
 
-from ..call import is_json_media_type, parse_json
+from ..bodies import is_json_media_type, parse_json
 from ..core.problems import Problem
 from ..fakes import by_name
 from ..specs import Operation, operations_of

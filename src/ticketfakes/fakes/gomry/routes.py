@@ -42,12 +42,12 @@ def endpoints(state: Backends) -> list[Endpoint]:
             model.require_scope(key, resource, access)
             if owns_event:
                 model.event_for(key, call.path_params["eventId"])
-            call.context["key"] = key
+            call.caller = key
 
         return check
 
     def key_of(call: Call) -> ApiKey:
-        return call.context["key"]
+        return call.caller
 
     def page_args(call: Call) -> dict[str, Any]:
         return {"page": call.query.get("page", 1), "page_size": call.query.get("page_size", DEFAULT_PAGE_SIZE)}

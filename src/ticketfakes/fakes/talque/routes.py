@@ -31,7 +31,7 @@ def endpoints(state: Backends) -> list[Endpoint]:
         if client is None:
             raise problem("Missing or incorrect X-TQ-CLIENT-ID / X-TQ-SECRET headers")
         call.principal = client.id
-        call.context["client"] = client
+        call.caller = client
         return client
 
     def webhook_guard(call: Call) -> None:
@@ -50,19 +50,19 @@ def endpoints(state: Backends) -> list[Endpoint]:
     def webhook(call: Call) -> Response:
         body = call.body
         result = model().upsert_tickets(
-            call.path_params["orgId"], call.context["client"], body["tickets"], body.get("purchaseOrder")
+            call.path_params["orgId"], call.caller, body["tickets"], body.get("purchaseOrder")
         )
         return json_response(result)
 
     def read(call: Call) -> Response:
         body = call.body
-        result = model().read(body["orgId"], call.context["client"], body["provider"], body["ticketIdList"])
+        result = model().read(body["orgId"], call.caller, body["provider"], body["ticketIdList"])
         return json_response(result)
 
     def list_tickets(call: Call) -> Response:
         body = call.body
         result = model().list_tickets(
-            body["orgId"], call.context["client"], body.get("limit"), body.get("cursor"), body.get("profileId"),
+            body["orgId"], call.caller, body.get("limit"), body.get("cursor"), body.get("profileId"),
             encoded=True,
         )
         return json_response(result)
