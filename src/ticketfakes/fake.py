@@ -77,10 +77,12 @@ class Fake:
     def __post_init__(self) -> None:
         if not NAME.fullmatch(self.name) or self.name in RESERVED:
             raise ValueError(f"fake name {self.name!r}: expected [a-z][a-z0-9_]{{0,31}}, not one of {RESERVED}")
-        if not self.prefix.startswith("/") or self.prefix.endswith("/") or self.prefix.startswith(RESERVED_PREFIXES):
-            raise ValueError(f"fake {self.name}: prefix {self.prefix!r} must start with / and not end with one, "
-                             f"and not be under {', '.join(RESERVED_PREFIXES)}")
+        reserved = any(self.prefix == taken or self.prefix.startswith(taken + "/") for taken in RESERVED_PREFIXES)
+        if not PREFIX.fullmatch(self.prefix) or reserved:
+            raise ValueError(f"fake {self.name}: prefix {self.prefix!r} must be /segment[/segment...] and not be "
+                             f"under {' or '.join(RESERVED_PREFIXES)}")
 
 
-RESERVED = ("admin", "none", "all", "default")
-RESERVED_PREFIXES = ("/_admin", "/ns/")
+RESERVED = ("admin", "none", "all", "default")  # what the control plane and the checker use as names
+RESERVED_PREFIXES = ("/_admin", "/ns")  # the control plane's and the namespaces'
+PREFIX = re.compile(r"(/[A-Za-z0-9._~-]+)+")

@@ -120,8 +120,8 @@ class Pipeline:
             status=status,
             duration_ms=(time.perf_counter() - started) * 1000,
             validation_errors=problem.fields if status == 400 and problem is not None else _NO_FIELDS,
-            request_body=preview(call.raw_body),
-            response_body=preview(response.body),
+            request_body=call.raw_body,  # the journal cuts what it cannot keep whole
+            response_body=response.body,
             # Objects the request built anyway, kept by reference (docs/dashboard.md).
             request_headers=call.headers,
             response_headers=response_headers(response.raw_headers, response.body),

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from ..core.journal import Entry, Journal
+from ..core.journal import Entry, Journal, preview
 from ..core.problems import Problem
 from .plain import plain_fields
 
@@ -29,8 +29,9 @@ def header(entry: Entry, name: str) -> str | None:
 
 
 def body_json(raw: bytes) -> Any:
+    """A journaled body as JSON, read as far as it is shown (None if that is not JSON)."""
     try:
-        return orjson.loads(raw) if raw else None
+        return orjson.loads(preview(raw)) if raw else None
     except orjson.JSONDecodeError:
         return None
 

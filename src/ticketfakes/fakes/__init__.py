@@ -37,8 +37,8 @@ def _plugged_in() -> list[Fake]:
             raise RegistryError(f"entry point {point.name} = {point.value} ({ENTRY_POINT_GROUP}) "
                                 f"failed to load: {type(exc).__name__}: {exc}") from exc
         if not isinstance(fake, Fake):
-            raise RegistryError(f"entry point {point.name} = {point.value} ({ENTRY_POINT_GROUP}) is a "
-                                f"{type(fake).__name__}, not a ticketfakes.fake.Fake")
+            raise RegistryError(f"entry point {point.name} = {point.value} ({ENTRY_POINT_GROUP}) gives "
+                                f"{type(fake).__name__!r}, not a ticketfakes.fake.Fake")
         found.append(fake)
     return found
 
