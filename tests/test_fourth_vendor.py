@@ -155,6 +155,13 @@ def test_a_bad_dump_is_refused_and_changes_nothing(toy: httpx.Client) -> None:
     assert toy.get("/_admin/state/toy").json()["things"] == [{"id": "th_anvil", "tenant": "acme", "name": "anvil"}]
 
 
+def test_fault_rules_answer_in_the_toys_shape(toy: httpx.Client) -> None:
+    rule = {"vendor": "toy", "method": "POST", "path_pattern": "/things", "status": 503, "times": 1}
+    assert toy.put("/_admin/faults", json={"rules": [rule]}).status_code == 200
+    assert "Injected fault" in fault(create(toy, "hammer"), 503, "http_503")
+    assert create(toy, "hammer").status_code == 201  # the rule applied once
+
+
 def test_namespaces_keep_the_toy_apart(toy: httpx.Client) -> None:
     created = create(toy, "hammer", prefix="/ns/x")
     assert created.status_code == 201
