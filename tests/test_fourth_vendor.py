@@ -266,3 +266,14 @@ def test_without_the_entry_point_there_is_no_toy(http: httpx.Client, site: Path)
     assert sorted(http.get("/_admin/state").json()["vendors"]) == ["gomry", "planhat", "talque"]
     refused = http.post("/_admin/reset", json={"fixtures": str(site / "toy.yaml")})
     assert refused.status_code == 400 and "toy: unknown key" in refused.text, refused.text
+
+
+def test_the_walk_through_quotes_the_toy_as_it_is() -> None:
+    """Every line of the Python snippets in docs/adding-a-vendor.md is a line of tests/toyfake."""
+    root = Path(__file__).parent
+    source = {line.strip() for file in (root / "toyfake").glob("*.py") for line in file.read_text().splitlines()}
+    page = (root.parent / "docs" / "adding-a-vendor.md").read_text(encoding="utf-8")
+    snippets = [block.split("```", 1)[0] for block in page.split("```python\n")[1:]]
+    quoted = [line.strip() for block in snippets for line in block.splitlines() if line.strip() not in ("", "...")]
+    assert len(quoted) > 40
+    assert [line for line in quoted if line not in source] == []
