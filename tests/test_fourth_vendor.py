@@ -220,40 +220,42 @@ def run(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=300, cwd=site)
 
 
-@pytest.mark.xfail(strict=True, reason="checks/ keeps its vendors in fixed tables (VENDORS, preflight.PROBES) "
-                   "and loads a spec by its file name: see docs/adding-a-vendor.md, 'Contract checks'")
-def test_ticketfakes_check_finds_the_toy(site: Path, served: ServedProcess) -> None:
+def test_ticketfakes_check_finds_the_toy_and_its_rule_passes(site: Path, served: ServedProcess) -> None:
+    """The CLI finds the toy's check vendor through `FAKE.contract()`: its rule, fuzzing of both operations
+    and the stateful run over the spec's link, all green."""
     done = run(site, "-m", "ticketfakes", "check", "toy", "--base-url", served.url + "/toy", "--max-examples", "5",
                "--seed", "1")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "toy.unique_name" in done.stdout
+    assert "stateful (OpenAPI links)" in done.stdout
 
 
-# What `ticketfakes check toy` lacks today, supplied by hand: the toy's check vendor in VENDORS, no
-# preflight probes, and its spec read from the SpecFile (not by name from ticketfakes' own specs/).
-SHIMMED_RUN = """
+def test_the_toys_rule_fails_against_a_server_that_breaks_it(site: Path) -> None:
+    """The toy's check is real: served with the uniqueness rule switched off (a mutant), it fails, naming it."""
+    done = run(site, "-c", BROKEN_RUN)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "toy.unique_name" in done.stdout
+
+
+BROKEN_RUN = """
 import sys
 from ticketfakes import checks
-from ticketfakes.checks import preflight, schema, vendors
-from ticketfakes.fakes import by_name
-from ticketfakes.specs import load_document
+from ticketfakes.app import create_app
+from tests.toyfake import model
 
-fake = by_name("toy")
-for vendor in fake.contract():
-    vendors.VENDORS[vendor.name] = vendor
-preflight.PROBES.setdefault("toy", [])
-schema.load_document = lambda name: load_document(fake.specs[0] if name == fake.specs[0].name else name)
-report = checks.run("toy", sys.argv[1], seed=1, max_examples=5)
+original = model.ToyBackend.create
+
+
+def create(self, tenant, name):
+    self._store.by_name.pop((tenant, name), None)  # the name is forgotten: a duplicate gets created
+    return original(self, tenant, name)
+
+
+model.ToyBackend.create = create
+report = checks.run("toy", app=create_app(), seed=1, max_examples=5, select=["toy.unique_name"])
 print(report.summary())
 sys.exit(0 if report.ok else 1)
 """
-
-
-def test_the_toys_contract_check_passes(site: Path, served: ServedProcess) -> None:
-    done = run(site, "-c", SHIMMED_RUN, served.url + "/toy")
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "ok   toy.unique_name" in done.stdout
-    assert "stateful (OpenAPI links)" in done.stdout
 
 
 # -- without the entry point ------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The toy's contract check: its check vendor and one business rule, written against the checker's API
-of today (`checks.vendors.CheckVendor`, `checks.rules.base.rule`). Kept in one file so it moves easily.
+(`checks.interface.CheckVendor`, `checks.rules.base.rule`). Kept in one file so it moves easily.
 Imported only by `FAKE.contract()`: the checker imports schemathesis, a server must not pay for that."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ticketfakes.checks.rules.base import Checker, rule
-from ticketfakes.checks.vendors import CheckVendor
+from ticketfakes.checks.interface import CheckVendor
 
 from . import FAKE
 

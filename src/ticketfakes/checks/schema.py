@@ -88,7 +88,7 @@ def documented_refusal(vendor: CheckVendor, case: Case, response: Response) -> R
 def load_schema(contract: Contract) -> OpenApiSchema:
     """The contract's spec, normalised in memory (3.0.3 with type arrays), aimed at its target; the
     contract is found again by the schema (`contract_for_schema`) until `forget_schema`."""
-    document = load_document(contract.vendor.spec.name)
+    document = load_document(contract.vendor.spec)
     schema = schemathesis.openapi.from_dict(document, config=SchemathesisConfig())
     schema.config.update(base_url=contract.target.base_url, request_timeout=30)
     if contract.app is not None:
