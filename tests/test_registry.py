@@ -61,7 +61,8 @@ def test_an_entry_point_adds_a_fake_after_the_built_in_ones(plugged: list[Point]
 @pytest.mark.parametrize(
     ("point", "message"),
     [
-        (Point("zoho", object()), "entry point zoho = pkg:ZOHO (ticketfakes.fakes) gives 'object', not a ticketfakes.fake.Fake"),
+        (Point("zoho", object()),
+         "entry point zoho = pkg:ZOHO (ticketfakes.fakes) gives 'object', not a ticketfakes.fake.Fake"),
         (Point("zoho", None, ImportError("No module named 'pkg'")),
          "entry point zoho = pkg:ZOHO (ticketfakes.fakes) failed to load: ImportError: No module named 'pkg'"),
         (Point("zoho", fake(name="gomry")), "two fakes are named 'gomry'"),

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .call import Call, path_and_query
 from .core.idempotency import IN_FLIGHT, StoredResponse
-from .core.journal import Entry, preview, response_headers
+from .core.journal import Entry, response_headers
 from .core.problems import BadRequest, Conflict, Problem, TooManyRequests, problem_for_status
 from .responses import JSONResponse
 from .routing import Endpoint, MethodDispatch, OperationTable, Vendor

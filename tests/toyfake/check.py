@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ticketfakes.checks.rules.base import Checker, rule
 from ticketfakes.checks.interface import CheckVendor
+from ticketfakes.checks.rules.base import Checker, rule
 
 from . import FAKE
 
