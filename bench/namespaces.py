@@ -8,7 +8,9 @@
   namespace's first requests to all three vendors, against the same three requests; each vendor's copy;
 - the namespace lookup on the per-ticket endpoints: each bench case sent to `/ns/default/...` against the
   same case on the bare path (one State, so only the lookup differs), interleaved, median ratio;
-- memory per idle namespace and per 1,000 (tracemalloc, and the process's resident size).
+- memory per idle namespace and per 1,000 (tracemalloc, and the process's resident size);
+- with `--served-rounds N`, the lookup end to end: wrk on `ticketfakes serve`, the bare path against
+  `/ns/default/...`, N alternating pairs per case, the median throughput ratio (what a client sees).
 
 Times are CPU µs of the app alone (bench/hotpath.py's driver, no sockets). bench/run runs this as its
 `namespaces` phase; `--skip namespaces` leaves it out. `--before` is a copy of an older `src/` (specs and
@@ -187,6 +189,40 @@ def lookup(seconds: float, rounds: int, fixtures: Path) -> dict[str, Any]:
     return out
 
 
+def served_lookup(rounds: int, seconds: float) -> dict[str, Any]:
+    """The lookup end to end: wrk against one `ticketfakes serve`, each per-ticket case on the bare path and
+    on `/ns/default/...` (the same State) in alternating order; the figure is the median of the pairs'
+    throughput ratios (what a client sees, uvicorn and the socket included)."""
+    import httpx
+    from harness import FIXTURES, WORKDIR, ticketfakes_server
+    from loadgen import Settings, write_script
+    from loadgen import measure as wrk
+
+    settings = Settings(connections=8, threads=1, duration_s=seconds, warmup_s=0.5, repeats=1)
+    out: dict[str, Any] = {}
+    with ticketfakes_server(FIXTURES) as server:
+        server.start()
+        with httpx.Client(base_url=server.base, timeout=120) as client:
+            for case in [c for c in all_cases() if c.name in PER_TICKET]:
+                client.post("/_admin/reset").raise_for_status()
+                if case.prepare is not None:
+                    case.prepare(client)
+                script = write_script(WORKDIR / "wrk", case.name, case.method, case.all_headers(), case.body)
+                urls = {prefix: server.base + prefix + PREFIXES[case.vendor] + case.path
+                        for prefix in ("", "/ns/default")}
+                pairs = []
+                for i in range(rounds):
+                    order = ("", "/ns/default") if i % 2 == 0 else ("/ns/default", "")
+                    rps = {prefix: wrk(urls[prefix], script, settings)["rps"] for prefix in order}
+                    pairs.append((rps[""], rps["/ns/default"]))
+                ratio = statistics.median(ns / bare for bare, ns in pairs)
+                out[case.name] = {"bare_rps": round(statistics.median(b for b, _ in pairs)),
+                                  "namespaced_rps": round(statistics.median(n for _, n in pairs)),
+                                  "throughput_cost_pct": round((1 - ratio) * 100, 2)}
+                print(f"  served lookup {case.name}: {out[case.name]}", flush=True)
+    return out
+
+
 def rss_bytes() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * 4096
@@ -215,7 +251,8 @@ def memory(count: int) -> dict[str, Any]:
             "approx_bytes_reported": listed.as_dict()["approx_bytes"]}
 
 
-def measure(seconds: float = 0.3, rounds: int = 16, fixtures: Path | None = None) -> dict[str, Any]:
+def measure(seconds: float = 0.3, rounds: int = 16, fixtures: Path | None = None, served_rounds: int = 0,
+            served_seconds: float = 2.0) -> dict[str, Any]:
     fixtures = fixtures or ROOT / "bench" / "fixtures.yaml"
     results = {"creation": creation(seconds, max(3, rounds // 3))}
     print(f"  creation: {results['creation']}", flush=True)
@@ -225,6 +262,11 @@ def measure(seconds: float = 0.3, rounds: int = 16, fixtures: Path | None = None
     results["lookup_overhead_pct_max"] = max(overheads)
     results["memory"] = memory(1000)
     print(f"  memory: {results['memory']}", flush=True)
+    if served_rounds:
+        results["served_lookup"] = served_lookup(served_rounds, served_seconds)
+        costs = [case["throughput_cost_pct"] for case in results["served_lookup"].values()]
+        results["served_lookup_cost_pct_median"] = round(statistics.median(costs), 2)
+        results["served_lookup_cost_pct_max"] = max(costs)
     return results
 
 
@@ -259,6 +301,9 @@ def main() -> None:
     parser.add_argument("--out", default="")
     parser.add_argument("--before", default="", help="an older src/ to measure in the same run")
     parser.add_argument("--repeat", type=int, default=2, help="runs per tree with --before")
+    parser.add_argument("--served-rounds", type=int, default=0,
+                        help="also measure the lookup end to end with wrk: pairs of runs per case (e.g. 6)")
+    parser.add_argument("--served-seconds", type=float, default=2.0, help="length of one wrk run")
     args = parser.parse_args()
     import ticketfakes
 
@@ -266,7 +311,8 @@ def main() -> None:
     if args.before:
         results = before_after(args.before, args.repeat, args.seconds, args.rounds)
     else:
-        results = measure(args.seconds, args.rounds)
+        results = measure(args.seconds, args.rounds, served_rounds=args.served_rounds,
+                          served_seconds=args.served_seconds)
     text = json.dumps(results, indent=2)
     if args.out:
         Path(args.out).write_text(text + "\n")
