@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from ...core.journal import Entry
+from ...core.journal import Entry, preview
 from ...core.problems import Problem
 
 Rule = dict[str, str]  # {"name", "explanation"}
@@ -38,8 +38,9 @@ def header(entry: Entry, name: str) -> str | None:
 
 
 def body_json(raw: bytes) -> Any:
+    """A journaled body as JSON, read as far as it is shown (None if that is not JSON)."""
     try:
-        return orjson.loads(raw) if raw else None
+        return orjson.loads(preview(raw)) if raw else None
     except orjson.JSONDecodeError:
         return None
 
