@@ -76,6 +76,9 @@ class Fake:
     # imports schemathesis and a server must not pay for that at start-up.
     contract: Callable[[], Sequence[Any]] | None = None
     check_names: tuple[str, ...] = field(default_factory=tuple)  # what `contract()` returns, by name
+    # Request headers that carry a secret, lower case: masked in the journal's header lists and in HAR
+    # recordings (Authorization, Proxy-Authorization and cookies always are).
+    secret_headers: tuple[str, ...] = ()
     # What the dashboard, the proxy and `fixtures from-har` know of this vendor beyond its spec: functions
     # that import it when a feature first asks. Without one, the feature treats the fake generically.
     dashboard: Callable[[], VendorInsight] | None = None  # refusals explained, entities touched, client bugs

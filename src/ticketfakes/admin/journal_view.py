@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from ..core.journal import BODY_PREVIEW_BYTES, Entry, Journal
+from ..fakes import registered
 from .client_bugs import client_warnings
 from .insight import every_insight, insight_for
 from .insight.base import Entity, body_json
 from .plain import plain_fields
 from .refusals import refusal_rule
 
-# Credentials: shown masked in the header lists (a screenshot or a shared screen must not leak a token).
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "x-tq-secret", "cookie", "set-cookie"})
+# Credentials: shown masked in the header lists (a screenshot or a shared screen must not leak a token),
+# these and each fake's `secret_headers`.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 # Left out of the curl line: curl sets them itself.
 CURL_SKIPS = frozenset({"host", "content-length", "connection", "accept-encoding", "user-agent", "accept"})
 
@@ -29,8 +32,14 @@ def mask(value: str) -> str:
     return value[:4] + "…" if len(value) > 8 else "…"
 
 
+@cache
+def secret_headers() -> frozenset[str]:
+    return SECRET_HEADERS.union(*(fake.secret_headers for fake in registered()))
+
+
 def headers_view(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
-    return [[name, mask(value) if name.lower() in SECRET_HEADERS else value] for name, value in pairs]
+    secret = secret_headers()
+    return [[name, mask(value) if name.lower() in secret else value] for name, value in pairs]
 
 
 def _decoded(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:

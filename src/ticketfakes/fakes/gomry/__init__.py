@@ -57,6 +57,7 @@ FAKE = Fake(
     dashboard=dashboard,
     observer=observer,
     har=har,
+    secret_headers=("x-api-key",),
     check_names=("gomry",),
 )
 

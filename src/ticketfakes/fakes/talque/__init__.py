@@ -58,6 +58,7 @@ FAKE = Fake(
     dashboard=dashboard,
     observer=observer,
     har=har,
+    secret_headers=("x-tq-secret",),
     check_names=("talque", "talque-webhook"),
 )
 
