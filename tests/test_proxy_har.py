@@ -18,7 +18,9 @@ import yaml
 from ticketfakes.core.clock import Clock
 from ticketfakes.fakes import by_name
 from ticketfakes.fixtures import DEFAULT_FIXTURES, load_fixture_file
-from ticketfakes.har_fixtures import Collector, gomry_fixture, planhat_fixture, talque_fixture
+from ticketfakes.har.gomry import GomryRecording
+from ticketfakes.har.planhat import PlanhatRecording
+from ticketfakes.har.talque import TalqueRecording
 from ticketfakes.pytest_plugin import Fakes
 from ticketfakes.server import ServedProcess
 
@@ -231,20 +233,20 @@ def planhat_ticket(ident: str, source_id: str, company: str, at: str) -> dict[st
 
 def test_records_seen_twice_under_one_natural_key_merge_to_the_newest(tmp_path: Path) -> None:
     """What a reset of the upstream between two sightings leaves: one natural key under two ids."""
-    seen = Collector()
+    talque_seen, gomry_seen, planhat_seen = TalqueRecording(), GomryRecording(), PlanhatRecording()
     for item in (gomry_attendee("tkt_old", "con_old", "Jane@Example.com", "Jane", "2026-01-01T10:00:00.000Z"),
                  gomry_attendee("tkt_new", "con_new", "jane@example.com", "Janet", "2026-01-01T11:00:00.000Z"),
                  gomry_attendee("tkt_other", "con_other", "kim@example.com", "Kim", "2026-01-01T12:00:00.000Z")):
-        seen.gomry_attendees[item["id"]] = item
-    seen.talque = {"t-old": ("org-demo", talque_model("t-old", "a", "po-old", 1000)),
-                   "t-new": ("org-demo", talque_model("t-new", "a", "po-new", 2000))}
+        gomry_seen.attendees[item["id"]] = item
+    talque_seen.tickets = {"t-old": ("org-demo", talque_model("t-old", "a", "po-old", 1000)),
+                           "t-new": ("org-demo", talque_model("t-new", "a", "po-new", 2000))}
     for ticket in (planhat_ticket("a" * 24, "p1", "c" * 24, "2026-01-01T10:00:00.000Z"),
                    planhat_ticket("b" * 24, "p1", "d" * 24, "2026-01-01T11:00:00.000Z"),
                    planhat_ticket("f" * 24, "p2", "c" * 24, "2026-01-01T09:00:00.000Z")):
-        seen.planhat[ticket["_id"]] = ticket
+        planhat_seen.tickets[ticket["_id"]] = ticket
     fixture = yaml.safe_load(DEFAULT_FIXTURES.read_text(encoding="utf-8"))
-    for build in (talque_fixture, gomry_fixture, planhat_fixture):
-        build(fixture, seen)
+    for recording in (talque_seen, gomry_seen, planhat_seen):
+        recording.write(fixture)
 
     gomry = fixture["gomry"]["records"]
     assert [(c["id"], c["email"], c["first_name"]) for c in gomry["contacts"]] == [

@@ -126,7 +126,7 @@ def proxy(args: argparse.Namespace) -> int:
 
 
 def fixtures_from_har(args: argparse.Namespace) -> int:
-    from .har_fixtures import command
+    from .har.command import command
 
     return command(args.har, args.output)
 

@@ -3,8 +3,8 @@
 Each `fakes/<vendor>/__init__.py` exposes one `FAKE`; `ticketfakes.fakes.registered()` lists them (the
 built-in ones and those of other packages, found through the `ticketfakes.fakes` entry point group).
 The server, the state, the fixture loader, the CLI, the pytest plugin, the rate limiter, the control
-plane and the contract checker derive what they need from these descriptions, so shared code names
-no vendor (docs/adding-a-vendor.md).
+plane, the contract checker, the dashboard, the proxy and `fixtures from-har` derive what they need
+from these descriptions, so shared code names no vendor (docs/adding-a-vendor.md).
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ from .specs import SpecFile
 if TYPE_CHECKING:
     from starlette.responses import Response
 
+    from .admin.insight.base import VendorInsight
     from .core.reader import Reader
+    from .har.base import VendorRecording
+    from .proxy.rules.base import Observer
 
 NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
@@ -73,6 +76,14 @@ class Fake:
     # imports schemathesis and a server must not pay for that at start-up.
     contract: Callable[[], Sequence[Any]] | None = None
     check_names: tuple[str, ...] = field(default_factory=tuple)  # what `contract()` returns, by name
+    # Request headers that carry a secret, lower case: masked in the journal's header lists and in HAR
+    # recordings (Authorization, Proxy-Authorization and cookies always are).
+    secret_headers: tuple[str, ...] = ()
+    # What the dashboard, the proxy and `fixtures from-har` know of this vendor beyond its spec: functions
+    # that import it when a feature first asks. Without one, the feature treats the fake generically.
+    dashboard: Callable[[], VendorInsight] | None = None  # refusals explained, entities touched, client bugs
+    observer: Callable[[], Observer] | None = None  # a fresh passive-rule observer for the proxy
+    har: Callable[[], VendorRecording] | None = None  # collects what a recording showed, writes its section
 
     def __post_init__(self) -> None:
         if not NAME.fullmatch(self.name) or self.name in RESERVED:

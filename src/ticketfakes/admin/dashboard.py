@@ -12,6 +12,7 @@ from importlib.resources import files
 from starlette.responses import Response
 
 from ..call import Call
+from ..fakes import registered
 
 ASSETS = {
     "index.html": "text/html; charset=utf-8",
@@ -28,8 +29,16 @@ def asset(name: str) -> bytes:
     return files("ticketfakes.admin").joinpath("ui", name).read_bytes()
 
 
-def serve(name: str) -> Response:
-    return Response(asset(name), media_type=ASSETS[name], headers={
+@cache
+def page_html() -> bytes:
+    """index.html with the registered fakes' names in `<body data-fakes>`: the page lists them without a
+    control-plane call of its own (one would be journaled). Names are [a-z0-9_]: nothing to escape."""
+    names = " ".join(fake.name for fake in registered())
+    return asset("index.html").replace(b'<body data-fakes="">', f'<body data-fakes="{names}">'.encode(), 1)
+
+
+def serve(name: str, body: bytes | None = None) -> Response:
+    return Response(asset(name) if body is None else body, media_type=ASSETS[name], headers={
         "Content-Security-Policy": POLICY,
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "no-cache",
@@ -37,7 +46,7 @@ def serve(name: str) -> Response:
 
 
 def page(call: Call) -> Response:
-    return serve("index.html")
+    return serve("index.html", page_html())
 
 
 def script(call: Call) -> Response:

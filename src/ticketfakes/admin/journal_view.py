@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from ..core.journal import BODY_PREVIEW_BYTES, Entry, Journal
+from ..fakes import registered
 from .client_bugs import client_warnings
+from .insight import every_insight, insight_for
+from .insight.base import Entity, body_json
 from .plain import plain_fields
-from .refusals import body_json, refusal_rule
+from .refusals import refusal_rule
 
-# Credentials: shown masked in the header lists (a screenshot or a shared screen must not leak a token).
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "x-tq-secret", "cookie", "set-cookie"})
+# Credentials: shown masked in the header lists (a screenshot or a shared screen must not leak a token),
+# these and each fake's `secret_headers`.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 # Left out of the curl line: curl sets them itself.
 CURL_SKIPS = frozenset({"host", "content-length", "connection", "accept-encoding", "user-agent", "accept"})
 
@@ -27,8 +32,14 @@ def mask(value: str) -> str:
     return value[:4] + "…" if len(value) > 8 else "…"
 
 
+@cache
+def secret_headers() -> frozenset[str]:
+    return SECRET_HEADERS.union(*(fake.secret_headers for fake in registered()))
+
+
 def headers_view(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
-    return [[name, mask(value) if name.lower() in SECRET_HEADERS else value] for name, value in pairs]
+    secret = secret_headers()
+    return [[name, mask(value) if name.lower() in secret else value] for name, value in pairs]
 
 
 def _decoded(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
@@ -51,58 +62,15 @@ def curl_line(entry: Entry) -> str:
     return " ".join(parts)
 
 
-def _entity(vendor: str, kind: str, ident: Any, action: str) -> dict[str, str]:
-    return {"vendor": vendor, "kind": kind, "id": str(ident), "action": action}
-
-
-def _gomry_entities(entry: Entry, answer: Any) -> list[dict[str, str]]:
-    if entry.method == "POST" and entry.status == 201 and isinstance(answer, dict):
-        data = answer.get("data") or []
-        upgraded = len(data) - int(answer.get("quantity") or 0)
-        found = [_entity("gomry", "attendee", a.get("id"), "changed" if i < upgraded else "created")
-                 for i, a in enumerate(data) if isinstance(a, dict)]
-        contacts = {a.get("contact_id") for a in data if isinstance(a, dict)}
-        return found + [_entity("gomry", "contact", c, "upserted") for c in sorted(contacts, key=str)]
-    if entry.method in ("PATCH", "DELETE") and entry.status == 200 and isinstance(answer, dict):
-        return [_entity("gomry", "attendee", answer.get("id"), "deleted" if entry.method == "DELETE" else "changed")]
-    return []
-
-
-def _talque_entities(entry: Entry, answer: Any) -> list[dict[str, str]]:
-    if entry.vendor == "admin" and entry.status == 200 and isinstance(answer, dict) and "orgTicketId" in answer:
-        return [_entity("talque", "ticket", answer["orgTicketId"], "changed")]
-    if "/webhook/" not in entry.path or entry.status != 200 or not isinstance(answer, dict):
-        return []
-    found = []
-    for result in (answer.get("ticketById") or {}).values():
-        if isinstance(result, dict) and result.get("reason") in ("CREATED", "UPDATED"):
-            model = result.get("model") or {}
-            found.append(_entity("talque", "ticket", model.get("orgTicketId"),
-                                 "created" if result["reason"] == "CREATED" else "changed"))
-    if answer.get("purchaseOrderId"):
-        found.append(_entity("talque", "purchase order", answer["purchaseOrderId"], "upserted"))
-    return found
-
-
-def _planhat_entities(entry: Entry, answer: Any) -> list[dict[str, str]]:
-    if entry.method == "PUT" and isinstance(answer, dict):
-        return ([_entity("planhat", "ticket", k.get("_id"), "created") for k in answer.get("insertsKeys") or []]
-                + [_entity("planhat", "ticket", k.get("_id"), "changed") for k in answer.get("updatesKeys") or []])
-    if entry.method == "DELETE" and entry.status == 200:
-        return [_entity("planhat", "ticket", entry.path.rsplit("/", 1)[-1], "deleted")]
-    return []
-
-
-def entities(entry: Entry) -> list[dict[str, str]]:
-    """What the request created or changed, read from its answer (a replay changed nothing)."""
-    if entry.replay is not None or entry.status >= 400 or entry.vendor not in ("gomry", "talque", "planhat", "admin"):
+def entities(entry: Entry) -> list[Entity]:
+    """What the request created or changed, read from its answer (a replay changed nothing); a control-plane
+    request is offered to every fake (their extras under /_admin, e.g. a check-in)."""
+    if entry.replay is not None or entry.status >= 400:
         return []
     answer = body_json(entry.response_body)
-    if entry.vendor == "gomry":
-        return _gomry_entities(entry, answer)
-    if entry.vendor == "planhat":
-        return _planhat_entities(entry, answer)
-    return _talque_entities(entry, answer)
+    if entry.vendor == "admin":
+        return [found for insight in every_insight() for found in insight.admin_entities(entry, answer)]
+    return insight_for(entry.vendor).entities(entry, answer)
 
 
 def entry_view(entry: Entry, journal: Journal) -> dict[str, Any]:

@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qsl
 
 from ..core.jsonbytes import dumps
+from ..fakes import registered
 from .exchange import Exchange
 
 MASKED = "[masked by ticketfakes]"
-SECRET_HEADERS = frozenset({"x-tq-secret", "x-api-key", "authorization", "proxy-authorization", "cookie"})
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})  # and each fake's `secret_headers`
+
+
+@cache
+def secret_headers() -> frozenset[str]:
+    return SECRET_HEADERS.union(*(fake.secret_headers for fake in registered()))
 
 
 def masked(headers: list[tuple[str, str]]) -> list[dict[str, str]]:
-    return [{"name": name, "value": MASKED if name.lower() in SECRET_HEADERS else value} for name, value in headers]
+    secret = secret_headers()
+    return [{"name": name, "value": MASKED if name.lower() in secret else value} for name, value in headers]
 
 
 def _mime(headers: list[tuple[str, str]]) -> str:

@@ -6,7 +6,8 @@
 const BASE = location.pathname.replace(/\/ui\/?$/, "/");
 // A namespace's page (under /ns/{name}/) shows that namespace; any other address, the namespace `default`.
 const NAMESPACE = decodeURIComponent((location.pathname.match(/\/ns\/([^/]+)\/_admin\//) || [null, "default"])[1]);
-const FAKES = new Set(["talque", "gomry", "planhat"]);
+// The fakes this server runs, in the registry's order: the server writes their names into the page.
+const FAKES = new Set(document.body.dataset.fakes.split(" ").filter(Boolean));
 const MAX_ROWS = 1000;
 const MAX_STATE_ROWS = 500; // per table: a state of 100k tickets stays a page a browser can draw
 const byId = (id) => document.getElementById(id);
@@ -269,13 +270,28 @@ function planhatTables(s) {
   ];
 }
 
-const STATE_TABLES = { talque: talqueTables, gomry: gomryTables, planhat: planhatTables };
+// A fake the page has no tables for: its dump, pretty-printed.
+function dumpView(vendor, dump) {
+  return [el("h3", {}, `${title(vendor)}: state dump`), el("pre", { class: "dump" }, JSON.stringify(dump, null, 2))];
+}
+
+// What the page knows of the built-in fakes beyond their names: a title, the published rate limit in words
+// and the tables their state is drawn in. Any other fake shows by its name, its state as JSON.
+const KNOWN = {
+  talque: { title: "talque", tables: talqueTables },
+  gomry: { title: "Gomry", limit: "60 per 10 s per API key", tables: gomryTables },
+  planhat: { title: "Planhat", limit: "200 per minute per token", tables: planhatTables },
+};
+const known = (vendor) => (Object.hasOwn(KNOWN, vendor) ? KNOWN[vendor] : {});
+const title = (vendor) => known(vendor).title || vendor;
 
 async function loadState() {
   const vendor = byId("s-vendor").value;
+  if (!vendor) return;
   try {
     const dump = await api("GET", `state/${vendor}`);
-    byId("state-view").replaceChildren(...STATE_TABLES[vendor](dump));
+    const tables = known(vendor).tables;
+    byId("state-view").replaceChildren(...(tables ? tables(dump) : dumpView(vendor, dump)));
   } catch (error) {
     say(String(error.message || error), true);
   }
@@ -286,8 +302,7 @@ async function loadControls() {
   try {
     const [now, limits, faults] = await Promise.all([api("GET", "clock"), api("GET", "rate-limits"), api("GET", "faults")]);
     showClock(now);
-    byId("rl-gomry").checked = limits.gomry;
-    byId("rl-planhat").checked = limits.planhat;
+    showRateLimits(limits);
     showFaults(faults.rules);
   } catch (error) {
     say(String(error.message || error), true);
@@ -297,6 +312,22 @@ async function loadControls() {
 function showClock(now) {
   byId("clock-now").textContent = `${clock(now.now_ms)} (${now.now_ms} ms)${now.frozen ? ", frozen" : ""}`;
   byId("frozen").checked = now.frozen;
+}
+
+// One switch per fake with a published limit: the keys of GET ./rate-limits.
+function showRateLimits(limits) {
+  const box = byId("rate-limits");
+  for (const [vendor, enabled] of Object.entries(limits)) {
+    let input = byId(`rl-${vendor}`);
+    if (!input) {
+      input = el("input", { id: `rl-${vendor}`, type: "checkbox" });
+      input.addEventListener("change", () => act(async () =>
+        api("PUT", "rate-limits", { [vendor]: input.checked }), `${vendor} rate limit switched`));
+      const limit = known(vendor).limit;
+      box.append(" ", el("label", {}, input, ` ${title(vendor)}${limit ? ` (${limit})` : ""}`));
+    }
+    input.checked = enabled;
+  }
 }
 
 let faultRules = [];
@@ -331,6 +362,17 @@ async function act(action, done) {
   }
 }
 
+// The vendor choices of every form, from the fakes this server runs.
+function listFakes() {
+  const option = (value, text) => el("option", { value }, text);
+  for (const vendor of FAKES) {
+    byId("f-vendor").insertBefore(option(vendor, title(vendor)), byId("f-vendor").querySelector("[value=admin]"));
+    byId("s-vendor").append(option(vendor, title(vendor)));
+    byId("reset-vendor").append(option(vendor, `${title(vendor)} only`));
+    byId("fault-vendor").append(option(vendor, vendor));
+  }
+}
+
 function wire() {
   for (const tab of document.querySelectorAll(".tab")) tab.addEventListener("click", () => showTab(tab.dataset.tab));
   byId("filters").addEventListener("submit", (event) => event.preventDefault());
@@ -353,10 +395,6 @@ function wire() {
     showClock(await api("POST", "clock", { advance_ms: Number(byId("advance-ms").value) })), "clock advanced"));
   byId("frozen").addEventListener("change", () => act(async () =>
     showClock(await api("POST", "clock", { frozen: byId("frozen").checked })), "clock updated"));
-  for (const vendor of ["gomry", "planhat"]) {
-    byId(`rl-${vendor}`).addEventListener("change", () => act(async () =>
-      api("PUT", "rate-limits", { [vendor]: byId(`rl-${vendor}`).checked }), `${vendor} rate limit switched`));
-  }
   byId("fault-add").addEventListener("click", () => act(async () =>
     showFaults((await api("PUT", "faults", { rules: [...faultRules, faultFromForm()] })).rules), "rule added"));
   byId("faults-clear").addEventListener("click", () => act(async () => showFaults((await api("DELETE", "faults")).rules), "rules removed"));
@@ -365,6 +403,7 @@ function wire() {
   });
 }
 
+listFakes();
 wire();
 poll();
 setInterval(() => { if (byId("f-live").checked && !document.hidden) poll(); }, 1000);

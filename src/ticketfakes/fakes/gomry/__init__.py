@@ -1,16 +1,45 @@
 """The Gomry fake: attendees (tickets) on events, with capacity, contact upsert and invite upgrades."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from ...core.ratelimit import Limit
 from ...fake import Fake
 from ...specs import SpecFile
 from .model import GomryBackend
 from .routes import PREFIX, admin_endpoints, endpoints, gomry_error
 
+if TYPE_CHECKING:
+    from ...admin.insight.base import VendorInsight
+    from ...har.base import VendorRecording
+    from ...proxy.rules.base import Observer
+
 
 def contract() -> tuple[object, ...]:
     from ...checks.rules.gomry import CHECK_VENDORS  # the checker imports schemathesis: only when checking
 
     return CHECK_VENDORS
+
+
+# What the dashboard, the proxy and `fixtures from-har` know of gomry: imported only when that feature runs
+# (a server never pays for them, and those features' shared modules ask the registry: no import cycle).
+def dashboard() -> VendorInsight:
+    from ...admin.insight.gomry import GomryInsight
+
+    return GomryInsight()
+
+
+def observer() -> Observer:
+    from ...proxy.rules.gomry import GomryObserver
+
+    return GomryObserver()
+
+
+def har() -> VendorRecording:
+    from ...har.gomry import GomryRecording
+
+    return GomryRecording()
 
 
 FAKE = Fake(
@@ -25,6 +54,10 @@ FAKE = Fake(
     admin_endpoints=admin_endpoints,
     admin_spec=SpecFile("gomry-admin.yaml", "/_admin"),
     contract=contract,
+    dashboard=dashboard,
+    observer=observer,
+    har=har,
+    secret_headers=("x-api-key",),
     check_names=("gomry",),
 )
 

@@ -9,22 +9,21 @@ and the checker name a broken rule the same way.
 
 from __future__ import annotations
 
-from .base import Found, Observer  # noqa: F401  (what forward.py uses)
+from ...fakes import registered
+from .base import Found, Observer
+
+# What the proxy judges of every vendor, observer or not (the spec, the upstream's availability).
+SHARED_RULES = ("spec.request", "spec.response", "proxy.upstream_unreachable", "proxy.upstream_timeout")
 
 
 def observers() -> dict[str, Observer]:
-    from .gomry import GomryObserver
-    from .planhat import PlanhatObserver
-    from .talque import TalqueObserver
-
-    return {"talque": TalqueObserver(), "gomry": GomryObserver(), "planhat": PlanhatObserver()}
+    """A fresh observer per fake that has one (the others get the spec checks only), by fake name."""
+    return {fake.name: fake.observer() for fake in registered() if fake.observer is not None}
 
 
 def rule_names() -> list[str]:
     """Every rule the proxy can report (docs/proxy.md lists them; a test keeps both equal)."""
-    from .gomry import RULES as GOMRY
-    from .planhat import RULES as PLANHAT
-    from .talque import RULES as TALQUE
+    return [*SHARED_RULES, *(name for observer in observers().values() for name in observer.rules)]
 
-    return ["spec.request", "spec.response", "proxy.upstream_unreachable", "proxy.upstream_timeout",
-            *TALQUE, *GOMRY, *PLANHAT]
+
+__all__ = ["Found", "Observer", "observers", "rule_names"]

@@ -1,7 +1,7 @@
 """What the passive rule modules share: `Observer`, `PassiveChecker`, bounded memory, JSON helpers.
 
-The vendor modules (gomry, planhat, talque) import this leaf; the package `__init__` imports them to
-build the observers, never the other way round (tests/test_imports.py).
+The vendor modules import this leaf; each fake's `observer` hook builds its vendor's observer, and the
+package `__init__` asks the registry for them, never the other way round (tests/test_imports.py).
 
 Passive business-rule checks: what the proxy can judge from traffic it only watches (docs/proxy.md).
 
@@ -23,13 +23,6 @@ from ...checks.rules.base import RuleViolation
 from ..exchange import NOT_JSON, Exchange
 
 Found = list[tuple[str, str, str]]  # (rule, field, message)
-
-# The credential headers of each vendor: a request with none of them is anonymous.
-CREDENTIALS = {
-    "talque": ("x-tq-client-id", "x-tq-secret"),
-    "gomry": ("x-api-key",),
-    "planhat": ("authorization",),
-}
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -83,16 +76,17 @@ def json_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def anonymous(exchange: Exchange) -> bool:
-    return not any(exchange.header(name) for name in CREDENTIALS[exchange.vendor])
+def anonymous(exchange: Exchange, credentials: tuple[str, ...]) -> bool:
+    return not any(exchange.header(name) for name in credentials)
 
 
-def anonymous_served(exchange: Exchange, found: Found) -> None:
+def anonymous_served(exchange: Exchange, credentials: tuple[str, ...], found: Found) -> None:
     """`<vendor>.tenant_isolation`: an operation that requires credentials never serves a request that
     sends none (the checker's tenant rules send such requests: 401/403/404 are the only answers)."""
     operation = exchange.operation
-    if operation is not None and operation.security and exchange.status < 300 and anonymous(exchange):
-        names = "/".join(CREDENTIALS[exchange.vendor])
+    if (credentials and operation is not None and operation.security and exchange.status < 300
+            and anonymous(exchange, credentials)):
+        names = "/".join(credentials)
         found.append((f"{exchange.vendor}.tenant_isolation", f"header.{names}",
                       f"{exchange.label} without credentials answered {exchange.status}, not 401/403"))
 
@@ -101,10 +95,12 @@ class Observer:
     """Watches one vendor's exchanges; `observe` returns what they broke."""
 
     vendor = ""
+    rules: tuple[str, ...] = ()  # every rule it reports (docs/proxy.md lists them; a test keeps both equal)
+    credentials: tuple[str, ...] = ()  # the vendor's credential headers: a request with none is anonymous
 
     def observe(self, exchange: Exchange) -> Found:
         found: Found = []
-        anonymous_served(exchange, found)
+        anonymous_served(exchange, self.credentials, found)
         body = exchange.response_json
         if exchange.operation is not None and body is not NOT_JSON:
             self.judge(exchange, body, found)

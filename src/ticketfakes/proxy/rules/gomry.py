@@ -17,6 +17,8 @@ REPLAY_WINDOW_S = 24 * 3600  # Gomry keeps a key's answer 24 h (docs/gomry.md)
 
 class GomryObserver(Observer):
     vendor = "gomry"
+    rules = RULES
+    credentials = ("x-api-key",)
 
     def __init__(self) -> None:
         # (API key, Idempotency-Key) -> the first completed answer and when it came

@@ -17,6 +17,8 @@ def _has_email(item: Any) -> bool:
 
 class PlanhatObserver(Observer):
     vendor = "planhat"
+    rules = RULES
+    credentials = ("authorization",)
 
     def __init__(self) -> None:
         self.source_ids: Bounded[str, str] = Bounded()  # sourceId -> the _id it was stored under

@@ -37,6 +37,8 @@ class Paging:
 
 class TalqueObserver(Observer):
     vendor = "talque"
+    rules = RULES
+    credentials = ("x-tq-client-id", "x-tq-secret")
 
     def __init__(self) -> None:
         self.tickets: Bounded[tuple[str, str, str], Stored] = Bounded()
