@@ -52,3 +52,12 @@ def test_leaving_the_ring_or_clearing_frees_the_budget(small_budget: int) -> Non
     cleared.clear()
     cleared.record(entry(request_body=big))
     assert len(cleared.query()[0].request_body) == len(big)
+
+
+def test_a_journal_of_size_zero_keeps_nothing_and_counts_on() -> None:
+    """TICKETFAKES_JOURNAL_SIZE=0 (what the growth bench serves with): every request is still answered."""
+    nothing = Journal(0)
+    first, second = entry(b"a" * (BODY_PREVIEW_BYTES + 1)), entry()
+    nothing.record(first)
+    nothing.record(second)
+    assert nothing.query() == [] and (first.id, second.id) == (1, 2)

@@ -107,13 +107,15 @@ class Journal:
         """Keep `entry`, its bodies as given (whole); a body over the preview size is cut to it once the
         whole bodies kept pass `BIG_BODY_BUDGET`."""
         with self._lock:
-            if len(entry.request_body) > BODY_PREVIEW_BYTES or len(entry.response_body) > BODY_PREVIEW_BYTES:
-                self._keep_big(entry)
-            entries = self._entries
-            if len(entries) == entries.maxlen and entries[0].big_bytes:
-                self._big_bytes -= entries[0].big_bytes  # about to fall out of the ring
             self._last_id += 1
             entry.id = self._last_id
+            entries = self._entries
+            if len(entries) == entries.maxlen:
+                if not entries:
+                    return  # TICKETFAKES_JOURNAL_SIZE=0: nothing is kept
+                self._big_bytes -= entries[0].big_bytes  # about to fall out of the ring
+            if len(entry.request_body) > BODY_PREVIEW_BYTES or len(entry.response_body) > BODY_PREVIEW_BYTES:
+                self._keep_big(entry)
             entries.append(entry)
 
     def _keep_big(self, entry: Entry) -> None:
