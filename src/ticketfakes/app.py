@@ -19,6 +19,7 @@ from .admin import routes as admin_routes
 from .admin.spec import admin_operations
 from .call import header_dict
 from .core.journal import Entry
+from .core.paths import under
 from .core.problems import Problem, problem_for_status
 from .errors import ErrorShape, admin_error, render
 from .fakes import for_path, registered
@@ -38,7 +39,7 @@ def shape_for(path: str) -> tuple[str, ErrorShape]:
     fake = for_path(path)
     if fake is not None:
         return fake.name, fake.error_shape
-    if path == "/_admin" or path.startswith("/_admin/"):
+    if under(path, "/_admin"):
         return "admin", admin_error
     return "none", admin_error
 

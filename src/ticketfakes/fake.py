@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .core.clock import Clock
+from .core.paths import under
 from .core.ratelimit import Limit, Verdict
 from .errors import ErrorShape
 from .routing import Endpoint
@@ -88,7 +89,7 @@ class Fake:
     def __post_init__(self) -> None:
         if not NAME.fullmatch(self.name) or self.name in RESERVED:
             raise ValueError(f"fake name {self.name!r}: expected [a-z][a-z0-9_]{{0,31}}, not one of {RESERVED}")
-        reserved = any(self.prefix == taken or self.prefix.startswith(taken + "/") for taken in RESERVED_PREFIXES)
+        reserved = any(under(self.prefix, taken) for taken in RESERVED_PREFIXES)
         if not PREFIX.fullmatch(self.prefix) or reserved:
             raise ValueError(f"fake {self.name}: prefix {self.prefix!r} must be /segment[/segment...] and not be "
                              f"under {' or '.join(RESERVED_PREFIXES)}")

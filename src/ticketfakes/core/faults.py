@@ -8,6 +8,8 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .paths import under
+
 _RANDOM = random.Random()
 
 
@@ -39,7 +41,7 @@ def pattern_mistake(pattern: str, prefixes: tuple[str, ...]) -> str | None:
     always starts with `/`: a pattern without it, or one that repeats a vendor prefix, matches nothing.
     """
     for prefix in sorted(prefixes, key=len, reverse=True):
-        if pattern == prefix or pattern.startswith(prefix + "/"):
+        if under(pattern, prefix):
             rest = pattern[len(prefix):] or "/*"
             return (f"{pattern!r} repeats the vendor prefix {prefix}; the pattern is matched against the path "
                     f"after the prefix: write {rest!r}")

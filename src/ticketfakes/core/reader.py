@@ -114,11 +114,6 @@ class Reader:
             raise self.fail("expected a list", key)
         return [type(self)(item, f"{where}[{index}]", self.lines) for index, item in enumerate(value)]
 
-    def optional(self, key: str) -> Reader | None:
-        """The mapping under `key`, None when it is absent or null."""
-        value = self.mapping().get(key)
-        return None if value is None else self.child(key, value)
-
     # -- scalars ---------------------------------------------------------------------------------
     def _scalar(self, key: str, default: Any, nullable: bool) -> tuple[Any, bool]:
         """(value, present): an absent key reads as its default and an allowed null as None, both unchecked;

@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import cache
 from importlib.metadata import entry_points
 
+from ..core.paths import under
 from ..core.ratelimit import Limit
 from ..fake import Fake
 from ..specs import ADMIN, SpecFile
@@ -60,7 +61,7 @@ def registered() -> tuple[Fake, ...]:
 
 
 def _overlap(a: str, b: str) -> bool:
-    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+    return under(a, b) or under(b, a)
 
 
 def names() -> tuple[str, ...]:
@@ -78,7 +79,7 @@ def by_name(name: str) -> Fake:
 def for_path(path: str) -> Fake | None:
     """The fake whose prefix the path is under."""
     for fake in registered():
-        if path == fake.prefix or path.startswith(fake.prefix + "/"):
+        if under(path, fake.prefix):
             return fake
     return None
 

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..bodies import read_body
 from ..call import path_and_query
 from ..core.journal import Entry, preview
+from ..core.paths import under
 from ..core.problems import Problem, problem_for_status
 from ..core.violations import Violation
 from ..errors import render
@@ -121,7 +122,7 @@ class ProxyApp:
 
     def _upstream_for(self, path: str) -> Upstream | None:
         for prefix, upstream in self.prefixes:
-            if path == prefix or path.startswith(prefix + "/"):
+            if under(path, prefix):
                 return upstream
         return None
 
