@@ -123,9 +123,7 @@ class Reader:
             return default, False
         if value is None and nullable:
             return None, False
-        if isinstance(value, dict | list):
-            raise self.fail("expected a single value", key)
-        return value, True
+        return value, True  # a list or mapping fails the type's check, named by the type wanted
 
     def str(self, key: str, default: Any = MISSING, nullable: bool = False) -> Any:
         """A non-empty string."""
@@ -157,10 +155,24 @@ class Reader:
         return value
 
     def choice(self, key: str, options: tuple[str, ...], default: Any = MISSING) -> Any:
-        value = self.str(key, default)
-        if value is not default and value not in options:
+        value = self._get(key, default)
+        if value is MISSING:
+            return default
+        if value not in options:
             raise self.fail(f"expected one of {', '.join(options)}", key)
         return value
+
+    def record(self, *keys: str) -> Self:
+        """This value is an object with exactly `keys` (what a state dump always writes)."""
+        if not isinstance(self.value, dict):
+            raise self.fail("expected an object")
+        unknown = sorted(set(self.value) - set(keys))
+        if unknown:
+            raise self.fail("unknown key", unknown[0])
+        missing = [k for k in keys if k not in self.value]
+        if missing:
+            raise self.fail("required key is missing", missing[0])
+        return self
 
     def str_list(self, key: str, default: Any = MISSING) -> list[str]:
         """A list of non-empty strings."""

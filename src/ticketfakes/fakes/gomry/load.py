@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.problems import BadRequest
-from ...core.reader import MISSING, Reader, ReadError
+from ...core.reader import Reader, ReadError
 from ...core.timestamps import parse_iso
 from ...fixtures import Section
 from .records import ACCESS, PAYMENT_METHODS, RESOURCES, STATUSES, Attendee, Contact
@@ -78,40 +78,8 @@ def load_fixture(section: Section) -> GomryState:
 _TOP_KEYS = ("orgs", "api_keys", "events", "ticket_classes", "contacts", "attendees", "outbox", "next_seq")
 
 
-class _DumpReader(Reader):
-    """A `Reader` over a parsed JSON dump, in the words the dump checker has always answered with: a list
-    or object where a scalar belongs is named by the type wanted, and a choice lists its options whatever
-    value it got."""
-
-    __slots__ = ()
-
-    def record(self, *keys: str) -> _DumpReader:
-        """This value is one object of the dump, with exactly `keys` (a dump always writes them all)."""
-        if not isinstance(self.value, dict):
-            raise self.fail("expected an object")
-        unknown = sorted(set(self.value) - set(keys))
-        if unknown:
-            raise self.fail("unknown key", unknown[0])
-        missing = [k for k in keys if k not in self.value]
-        if missing:
-            raise self.fail("required key is missing", missing[0])
-        return self
-
-    def _scalar(self, key: str, default: Any, nullable: bool) -> tuple[Any, bool]:
-        value = self._get(key, default)
-        return (value, True) if isinstance(value, dict | list) else super()._scalar(key, default, nullable)
-
-    def choice(self, key: str, options: tuple[str, ...], default: Any = MISSING) -> Any:
-        value = self._get(key, default)
-        if value is MISSING:
-            return default
-        if value not in options:
-            raise self.fail(f"expected one of {', '.join(options)}", key)
-        return value
-
-
 def _build(data: Any) -> GomryState:
-    root = _DumpReader(data, "gomry").record(*_TOP_KEYS)
+    root = Reader(data, "gomry").record(*_TOP_KEYS)
     state = GomryState()
     for o in root.list("orgs"):
         o.record("id", "name")
