@@ -10,6 +10,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -102,6 +103,9 @@ def assert_answers_match_state(b: GomryBackend, k: Any, events: list[str]) -> No
     for event_id in events:
         listed = b.list_attendees(k, event_id, page_size=200, statuses=list(STATUSES))["data"]
         assert listed == [v for v in expected.values() if v["event_id"] == event_id]
+        # The page as served: each attendee's cached bytes, refreshed with its view.
+        served = b.list_attendees(k, event_id, page_size=200, statuses=list(STATUSES), encoded=True)
+        assert orjson.loads(orjson.dumps(served)) == {**served, "data": listed}
         for answer in listed:
             assert list(answer) == list(expected[answer["id"]])
             if answer["status"] != "deleted":
@@ -545,8 +549,12 @@ def test_answers_follow_every_write(b: GomryBackend, clock: Clock) -> None:
     ]
     assert_answers_match_state(b, k, events)
 
-    # A write straight to the record (no model method) still shows: the view checks the fields it shows.
-    b._s.attendees[tid].first_name = "Direct"
+    # The cached answer is dropped by every write (`Attendee.changed`), and only then rebuilt.
+    att = b._s.attendees[tid]
+    assert att.view is not None
+    att.first_name = "Direct"
+    assert b.get_attendee(k, "evt_demo", tid)["first_name"] == "Janet"  # a write that skipped `changed`
+    att.changed()
     assert b.get_attendee(k, "evt_demo", tid)["first_name"] == "Direct"
     assert_answers_match_state(b, k, events)
 

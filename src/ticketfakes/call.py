@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.datastructures import URL
 from starlette.types import Receive, Scope
 
-from .bodies import is_json_media_type, parse_json, read_body
+from .bodies import is_json_media_type, parse_json
 from .core.problems import Problem, UnsupportedMediaType
 from .validation import NO_BODY
 
@@ -76,10 +76,6 @@ class Call:
     def header(self, name: str) -> str | None:
         """A request header by lower-case name."""
         return self.headers.get(name)
-
-    async def read_body(self, limit: int) -> bytes:
-        self.raw_body = await read_body(self.receive, self.headers.get("content-length"), limit)
-        return self.raw_body
 
     def json(self) -> Any:
         """The parsed body (NO_BODY when none was sent); 415/400 on a body that is not JSON."""

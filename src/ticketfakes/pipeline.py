@@ -28,6 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .bodies import read_body
 from .call import Call, path_and_query
 from .core.idempotency import IN_FLIGHT, StoredResponse
 from .core.journal import Entry, response_headers
@@ -43,12 +44,9 @@ if TYPE_CHECKING:
     from .state import State
 
 
-async def _maybe_await(value: Any) -> Any:
-    if value is None or isinstance(value, Response):  # what guards and handlers nearly always return
-        return value
-    if inspect.isawaitable(value):
-        return await value
-    return value
+async def _awaited(value: Any) -> Any:
+    """A guard's or handler's result: nearly always plain (None, a Response), awaited only when it is not."""
+    return await value if inspect.isawaitable(value) else value
 
 
 def _to_stored(response: Response) -> StoredResponse:
@@ -138,8 +136,10 @@ class Pipeline:
         rule = state.faults.pick(self.vendor.name, call.method, call.path) if self.faultable else None
         if rule is not None and rule.status is not None:
             await self._inject(call, rule, rule.status)
-        await call.read_body(endpoint.max_body)
-        refusal = await self._guard(call)
+        call.raw_body = await read_body(call.receive, call.headers.get("content-length"), endpoint.max_body)
+        refusal = self._guard(call)
+        if refusal is not None and not isinstance(refusal, Problem):
+            refusal = await refusal
         if self.vendor.rate_limited and call.principal is not None:
             verdict = state.rate_limits.hit(self.vendor.name, call.principal)
             if verdict is not None:
@@ -202,18 +202,32 @@ class Pipeline:
         call.problem = problem.with_traceback(None)  # the refusing rule, named when the journal is read
         return self.vendor.error(problem)
 
-    async def _guard(self, call: Call) -> Problem | None:
+    def _guard(self, call: Call) -> Any:
         """Runs the endpoint's guard; its refusal of an authenticated caller on an idempotent endpoint is
-        returned instead of raised, so that the answer can be stored under the Idempotency-Key."""
-        if self.endpoint.guard is None:
+        returned instead of raised, so that the answer can be stored under the Idempotency-Key. A guard that
+        is a coroutine function gives back an awaitable that does the same (sync guards save a coroutine)."""
+        guard = self.endpoint.guard
+        if guard is None:
             return None
         try:
-            await _maybe_await(self.endpoint.guard(call))
+            result = guard(call)
         except Problem as problem:
-            if not self.endpoint.idempotent or call.principal is None:
-                raise
-            return problem
+            return self._kept(call, problem)
+        if result is not None and inspect.isawaitable(result):
+            return self._guard_later(call, result)
         return None
+
+    async def _guard_later(self, call: Call, pending: Any) -> Problem | None:
+        try:
+            await pending
+        except Problem as problem:
+            return self._kept(call, problem)
+        return None
+
+    def _kept(self, call: Call, problem: Problem) -> Problem:
+        if not self.endpoint.idempotent or call.principal is None:
+            raise problem
+        return problem
 
     def _body_errors(self, call: Call) -> dict[str, list[str]]:
         body = call.json() if self.validator.accepts_body else NO_BODY
@@ -224,12 +238,10 @@ class Pipeline:
         fields = self._body_errors(call)
         if fields:
             raise self._invalid(fields)
-        return await self._handle(call, latency_ms)
-
-    async def _handle(self, call: Call, latency_ms: int) -> Response:
         if latency_ms:
             await asyncio.sleep(latency_ms / 1000)
-        return await _maybe_await(self.endpoint.handle(call))
+        response = self.endpoint.handle(call)
+        return response if isinstance(response, Response) else await _awaited(response)
 
     def _invalid(self, fields: dict[str, list[str]]) -> Problem:
         summary = "; ".join(f"{name}: {', '.join(msgs)}" for name, msgs in list(fields.items())[:5])

@@ -84,6 +84,8 @@ def _bounded(message: str, limit: int = 300) -> str:
 def schema_errors(validator: Any, instance: Any, base: str = "") -> Fields:
     """Every violation of `instance`, keyed by the dotted path of the offending field."""
     fields: Fields = {}
+    if validator.is_valid(instance):  # what nearly every request is: a fifth cheaper than an empty iteration
+        return fields
     for error in validator.iter_errors(instance):
         location = list(error.instance_path)
         kind = error.kind

@@ -11,8 +11,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import orjson
+
 from ...core.clock import Clock
 from ...core.ids import new_id
+from ...core.jsonbytes import dumps
 from ...core.pagination import PageWindow
 from ...core.problems import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from ...core.timestamps import iso_ms, parse_iso
@@ -130,35 +133,42 @@ class GomryBackend:
 
     # -- JSON views ------------------------------------------------------------------------------
     def _attendee_json(self, a: Attendee) -> dict[str, Any]:
-        # Building this dict was most of a list's cost, so it is kept on the attendee with the values of every
-        # field it shows. Checking them (not an invalidation call on each write path) keeps it right whoever
-        # writes the attendee; the class name and the e-mail hang off `class_id` / `contact_id` and never
-        # change. The dict is shared by every answer that shows the attendee: callers only serialise it.
-        key = (
-            a.id, a.event_id, a.status, a.class_id, a.contact_id, a.first_name, a.last_name, a.payment_id,
-            a.payment_method, a.created_ms, a.updated_ms,
-        )
+        """The attendee as the API shows it (shared by every answer that shows it: callers only serialise it)."""
+        view = a.view or self._refresh_view(a)
+        return view[0]
+
+    def _attendee_encoded(self, a: Attendee) -> orjson.Fragment:
+        """`_attendee_json` already serialised, cached with it: a list page copies bytes, builds no dicts."""
         view = a.view
-        if view is not None and view[0] == key:
-            return view[1]
-        created_at = iso_ms(a.created_ms)
-        body = {
-            "id": a.id,
-            "event_id": a.event_id,
-            "status": a.status,
-            "ticket_class_id": a.class_id,
-            "ticket_class_name": self._s.classes[a.class_id].name,
-            "contact_id": a.contact_id,
-            "first_name": a.first_name,
-            "last_name": a.last_name,
-            "email": self._s.contacts[a.contact_id].email,
-            "payment_id": a.payment_id,
-            "payment_method": a.payment_method,
-            "created_at": created_at,
-            "updated_at": created_at if a.updated_ms == a.created_ms else iso_ms(a.updated_ms),
-        }
-        a.view = (key, body)
-        return body
+        if view is None or view[1] is None:
+            view = self._refresh_view(a, encoded=True)
+        return view[1]
+
+    def _refresh_view(self, a: Attendee, encoded: bool = False) -> tuple[dict[str, Any], Any]:
+        # Building the dict was most of a list's cost, so it is kept on the attendee until a write drops it
+        # (`Attendee.changed`); the class name and the e-mail hang off `class_id` / `contact_id` and never
+        # change.
+        if a.view is not None:
+            body = a.view[0]
+        else:
+            created_at = iso_ms(a.created_ms)
+            body = {
+                "id": a.id,
+                "event_id": a.event_id,
+                "status": a.status,
+                "ticket_class_id": a.class_id,
+                "ticket_class_name": self._s.classes[a.class_id].name,
+                "contact_id": a.contact_id,
+                "first_name": a.first_name,
+                "last_name": a.last_name,
+                "email": self._s.contacts[a.contact_id].email,
+                "payment_id": a.payment_id,
+                "payment_method": a.payment_method,
+                "created_at": created_at,
+                "updated_at": created_at if a.updated_ms == a.created_ms else iso_ms(a.updated_ms),
+            }
+        view = a.view = (body, orjson.Fragment(dumps(body)) if encoded else None)
+        return view
 
     @staticmethod
     def _event_json(e: Event) -> dict[str, Any]:
@@ -238,6 +248,7 @@ class GomryBackend:
                 st.set_status(att, status)
                 att.first_name, att.last_name = contact.first_name, contact.last_name
                 att.payment_id, att.payment_method, att.updated_ms = payment_id, payment_method, now
+                att.changed()
                 tickets.append(att)
             for _ in range(created):
                 att = Attendee(
@@ -307,7 +318,9 @@ class GomryBackend:
         page: int = 1,
         page_size: int = 50,
         statuses: list[str] | None = None,
+        encoded: bool = False,
     ) -> dict[str, Any]:
+        """One page of the event's attendees; with `encoded`, each one already serialised (`orjson.Fragment`)."""
         with self._lock:
             self.require_scope(key, "attendees", "read")
             event = self.event_for(key, event_id)
@@ -318,7 +331,8 @@ class GomryBackend:
                 raise BadRequest("Validation failed", fields={"status": [f"unknown status {bad[0]}"]})
             window = PageWindow(page, page_size, event.index.count(wanted))
             seqs = event.index.window(wanted, window.start, page_size)
-            by_seq, as_json = self._s.by_seq, self._attendee_json  # looked up once per page, not per attendee
+            # looked up once per page, not per attendee
+            by_seq, as_json = self._s.by_seq, self._attendee_encoded if encoded else self._attendee_json
             return {
                 "data": [as_json(by_seq[seq]) for seq in seqs],
                 "pagination": window.as_dict(),
@@ -358,6 +372,7 @@ class GomryBackend:
             self._s.set_status(att, target)
             if changed:
                 att.updated_ms = self.clock.now_ms()
+                att.changed()
             return self._attendee_json(att)
 
     def delete_attendee(self, key: ApiKey, event_id: str, attendee_id: str) -> dict[str, Any]:
@@ -367,6 +382,7 @@ class GomryBackend:
             if att.status != "deleted":  # deleting again changes nothing and answers the same
                 self._s.set_status(att, "deleted")
                 att.updated_ms = self.clock.now_ms()
+                att.changed()
             return {"deleted": True, "id": att.id}
 
     # -- events and ticket classes --------------------------------------------------------------------

@@ -58,7 +58,9 @@ def endpoints(state: Backends) -> list[Endpoint]:
 
     def list_attendees(call: Call) -> Response:
         statuses = call.query.get("status") or list(DEFAULT_STATUS_FILTER)
-        body = backend().list_attendees(key_of(call), call.path_params["eventId"], statuses=statuses, **page_args(call))
+        body = backend().list_attendees(
+            key_of(call), call.path_params["eventId"], statuses=statuses, encoded=True, **page_args(call)
+        )
         return json_response(body)
 
     def get_attendee(call: Call) -> Response:

@@ -107,6 +107,7 @@ class GomryState:
         self._count(att, -1)
         self.events[att.event_id].index.remove(att.status, att.seq)
         att.status = status
+        att.changed()
         self.events[att.event_id].index.add(status, att.seq)
         self._count(att, +1)
 
@@ -115,6 +116,7 @@ class GomryState:
             self.classes[att.class_id].held -= 1
             self.classes[class_id].held += 1
         att.class_id = class_id
+        att.changed()
 
     # -- dump --------------------------------------------------------------------------------------
     def dump(self) -> dict[str, Any]:
