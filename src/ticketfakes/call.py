@@ -35,13 +35,29 @@ def path_and_query(scope: Scope) -> tuple[str, str]:
     return path, query.decode("utf-8", "replace")
 
 
+# Header names and values as text, by their bytes: a client sends the same few on every request (its
+# credentials, content type, user agent, host). Decoding each once keeps the journal's header dicts small
+# (they share these strings instead of holding their own copies: the dashboard's cost when nobody looks,
+# docs/dashboard.md) and halves the work. Cleared when full: values that never repeat cannot grow it.
+_NAMES: dict[bytes, str] = {}
+_VALUES: dict[bytes, str] = {}
+TEXT_CACHE_SIZE = 4096
+
+
+def _learned(cache: dict[bytes, str], raw: bytes, text: str) -> str:
+    if len(cache) >= TEXT_CACHE_SIZE:
+        cache.clear()
+    cache[raw] = text
+    return text
+
+
 def header_dict(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     """Request headers by lower-case name; the first of repeated headers wins, as in starlette's `get`."""
+    names, values = _NAMES, _VALUES
     headers: dict[str, str] = {}
-    for key, value in raw:
-        name = key.decode("latin-1").lower()
-        if name not in headers:
-            headers[name] = value.decode("latin-1")
+    for key, value in reversed(raw):  # from the last: the first of a repeated name is what stays
+        name = names.get(key) or _learned(names, key, key.decode("latin-1").lower())
+        headers[name] = values.get(value) or _learned(values, value, value.decode("latin-1"))
     return headers
 
 

@@ -109,22 +109,22 @@ class Pipeline:
         if not self.endpoint.journaled:
             return response
         status, problem = response.status_code, call.problem
-        entry = Entry(
-            at_ms=state.clock.now_ms(),
-            vendor=self.vendor.name,
-            method=call.method,
-            path=path,
-            query=query,
-            status=status,
-            duration_ms=(time.perf_counter() - started) * 1000,
-            validation_errors=problem.fields if status == 400 and problem is not None else _NO_FIELDS,
-            request_body=call.raw_body,  # the journal cuts what it cannot keep whole
-            response_body=response.body,
+        entry = Entry(  # by position, in the field order of `Entry`
+            state.clock.now_ms(),
+            self.vendor.name,
+            call.method,
+            path,
+            query,
+            status,
+            (time.perf_counter() - started) * 1000,
+            problem.fields if status == 400 and problem is not None else _NO_FIELDS,
+            call.raw_body,  # the journal cuts what it cannot keep whole
+            response.body,
             # Objects the request built anyway, kept by reference (docs/dashboard.md).
-            request_headers=call.headers,
-            response_headers=response_headers(response.raw_headers, response.body),
-            source=self,
-            started=started,
+            call.headers,
+            response_headers(response.raw_headers, response.body),
+            self,
+            started,
         )
         if status >= 400 or call.replay is not None:  # what the call learned, when it explains the answer
             entry.fault, entry.rate, entry.problem, entry.replay = call.fault, call.rate, problem, call.replay

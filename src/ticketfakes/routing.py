@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.convertors import StringConvertor
 from starlette.responses import Response
 from starlette.routing import Convertor, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -75,12 +76,14 @@ class OperationTable:
 
     def __init__(self) -> None:
         self.static: dict[str, dict[str, ASGIApp]] = {}
-        self.templated: list[tuple[re.Pattern[str], dict[str, Convertor[Any]], dict[str, ASGIApp]]] = []
+        # (regex, its convertors or None when every one is starlette's `str`, which converts nothing)
+        self.templated: list[tuple[re.Pattern[str], dict[str, Convertor[Any]] | None, dict[str, ASGIApp]]] = []
 
     def add(self, path: str, pipelines: dict[str, ASGIApp]) -> None:
         regex, _, convertors = compile_path(path)
         if convertors:
-            self.templated.append((regex, convertors, pipelines))
+            plain = all(type(c) is StringConvertor for c in convertors.values())
+            self.templated.append((regex, None if plain else convertors, pipelines))
         else:
             self.static[path] = pipelines
 
@@ -92,7 +95,9 @@ class OperationTable:
                 match = regex.match(path)
                 if match is not None:
                     pipelines = candidates
-                    params = {name: convertors[name].convert(value) for name, value in match.groupdict().items()}
+                    params = match.groupdict()
+                    if convertors is not None:
+                        params = {name: convertors[name].convert(value) for name, value in params.items()}
                     break
             else:
                 return None

@@ -36,16 +36,18 @@ def endpoints(state: Backends) -> list[Endpoint]:
 
     def webhook_guard(call: Call) -> None:
         org_id = call.path_params["orgId"]
-        model().require_org(org_id)
-        model().require_access(org_id, client_of(call, Forbidden))
+        talque = model()
+        talque.require_org(org_id)
+        talque.require_access(org_id, client_of(call, Forbidden))
 
     def api_guard(call: Call) -> None:
         client = client_of(call, Unauthorized)
         body = call.body
         org_id = body.get("orgId") if isinstance(body, dict) else None
         if isinstance(org_id, str):  # otherwise validation names the missing or wrong orgId
-            model().require_org(org_id)
-            model().require_access(org_id, client)
+            talque = model()
+            talque.require_org(org_id)
+            talque.require_access(org_id, client)
 
     def webhook(call: Call) -> Response:
         body = call.body
