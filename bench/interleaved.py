@@ -142,7 +142,7 @@ def main() -> None:
                 variants.append(Variant(label, servers[src]))
             else:
                 if not servers:
-                    src = str((HERE.parent / "src").resolve())
+                    src = str(Path(os.environ.get("BENCH_SRC", HERE.parent / "src")).resolve())
                     servers[src] = stack.enter_context(ticketfakes_server(FIXTURES, env={"PYTHONPATH": src}))
                     servers[src].start()
                 variants.append(Variant(label, next(iter(servers.values())), arg))

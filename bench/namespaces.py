@@ -189,6 +189,45 @@ def lookup(seconds: float, rounds: int, fixtures: Path) -> dict[str, Any]:
     return out
 
 
+def lookup_isolated(rounds: int = 21, n: int = 200_000) -> dict[str, Any]:
+    """The lookup's own steps, timed apart from the request around them: what `App` does for
+    `/ns/w1/gomry/...` (find the namespace in the raw path, strip it from the scope, count the request,
+    switch the context variable there and back) plus five reads of the request's State as a request
+    makes them, against the same loop on the bare path (the reads only). Median difference in ns over
+    `rounds` interleaved pairs of `n` iterations: a whole request varies by more than the lookup costs."""
+    from ticketfakes.app import create_app
+
+    app = create_app()
+    app.namespaces.open("w1")
+    route, current = app.namespaces.route, app.namespaces.current
+    enter, leave, get = current.enter, current.leave, current.get
+    path = "/ns/w1/gomry/api/v1/events/evt_demo/attendees"
+    raw = bytearray(path.encode())
+
+    def run(namespaced: bool) -> float:
+        started = time.perf_counter()
+        for _ in range(n):
+            scope = {"type": "http", "path": path, "raw_path": bytes(raw)}  # new bytes, as each request brings
+            if namespaced and scope["path"].startswith("/ns/"):
+                token = enter(route(scope))
+                try:
+                    get(), get(), get(), get(), get()
+                finally:
+                    leave(token)
+            else:
+                get(), get(), get(), get(), get()
+        return (time.perf_counter() - started) / n * 1e9
+
+    async def measure() -> list[tuple[float, float]]:  # in a task, as a request is served
+        run(False), run(True)
+        return [(run(False), run(True)) for _ in range(rounds)]
+
+    pairs = asyncio.run(measure())
+    return {"bare_loop_ns": round(statistics.median(b for b, _ in pairs)),
+            "namespaced_loop_ns": round(statistics.median(ns for _, ns in pairs)),
+            "lookup_ns": round(statistics.median(ns - b for b, ns in pairs))}
+
+
 def served_lookup(rounds: int, seconds: float) -> dict[str, Any]:
     """The lookup end to end: wrk against one `ticketfakes serve`, each per-ticket case on the bare path and
     on `/ns/default/...` (the same State) in alternating order; the figure is the median of the pairs'
@@ -260,6 +299,13 @@ def measure(seconds: float = 0.3, rounds: int = 16, fixtures: Path | None = None
     overheads = [case["overhead_pct"] for case in results["lookup"].values()]
     results["lookup_overhead_pct_median"] = round(statistics.median(overheads), 2)
     results["lookup_overhead_pct_max"] = max(overheads)
+    isolated = results["lookup_isolated"] = lookup_isolated()
+    # The lookup's own cost as a share of each per-ticket request's in-process CPU time (the whole-request
+    # pairs above carry more noise than the difference they measure).
+    results["lookup_isolated_pct"] = {
+        name: round(isolated["lookup_ns"] / 1000 / case["bare_us"] * 100, 2) for name, case in results["lookup"].items()
+    }
+    print(f"  isolated lookup: {isolated} {results['lookup_isolated_pct']}", flush=True)
     results["memory"] = memory(1000)
     print(f"  memory: {results['memory']}", flush=True)
     if served_rounds:

@@ -312,6 +312,19 @@ def test_deleting_frees_the_namespace_and_the_next_use_starts_afresh(server: htt
     assert listed(server)[ns]["requests"] == 1
 
 
+def test_a_path_used_before_its_namespace_was_deleted_reaches_the_new_one(server: httpx.Client) -> None:
+    # The server remembers which namespace a raw path leads to: deleting must forget that.
+    ns = fresh_name()
+    book(server, ns)
+    assert len(attendees(server, ns)) == 1 and len(attendees(server, ns)) == 1  # the path, used again
+    assert server.delete(f"/_admin/namespaces/{ns}").status_code == 200
+    assert attendees(server, ns) == []
+    book(server, ns, email="other@example.com")
+    assert server.delete(f"/_admin/namespaces/{ns}").status_code == 200
+    assert server.put(f"/_admin/namespaces/{ns}", json={}).status_code == 201
+    assert attendees(server, ns) == []
+
+
 def test_creating_copies_never_change_the_template(server: httpx.Client) -> None:
     def vendors(ns: str) -> dict[str, Any]:
         dump = server.get(f"/ns/{ns}/_admin/state").json()["vendors"]
@@ -492,3 +505,19 @@ def test_mutating_every_kind_of_record_in_one_namespace_changes_no_other(server:
     assert observed(earlier) == reference  # a copy made before
     assert observed(fresh_name()) == reference  # a copy made after: the template is untouched
     assert observed("default") == default_before
+
+
+def test_the_remembered_paths_stay_bounded_and_right() -> None:
+    from ticketfakes import namespaces as module
+    from ticketfakes.state import State
+
+    spaces = module.Namespaces(State())
+    w1, w2 = spaces.open("w1"), spaces.open("w2")
+    for n in range(2 * module.ROUTE_CACHE_SIZE + 3):
+        name = ("w1", "w2")[n % 2]
+        raw = f"/ns/{name}/gomry/api/v1/events/evt_{n}/attendees".encode()
+        scope = {"path": raw.decode(), "raw_path": raw}
+        assert spaces.route(scope) is (w1, w2)[n % 2].state
+        assert scope == {"path": f"/gomry/api/v1/events/evt_{n}/attendees", "raw_path": raw[len(name) + 4:]}
+        assert len(spaces._routes) <= module.ROUTE_CACHE_SIZE
+    assert (w1.requests, w2.requests) == (module.ROUTE_CACHE_SIZE + 2, module.ROUTE_CACHE_SIZE + 1)

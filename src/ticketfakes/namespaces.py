@@ -33,6 +33,7 @@ SKIP = len(PREFIX)
 RAW_PREFIX = PREFIX.encode()
 _END_OF_NAME = (b"/", b"")
 DEFAULT_MAX_NAMESPACES = 1000
+ROUTE_CACHE_SIZE = 4096  # raw paths whose namespace `route` remembers; cleared when full
 JOURNAL_ENTRY_OVERHEAD = 200  # bytes of an entry besides its bodies, roughly
 
 
@@ -127,6 +128,8 @@ class Namespaces:
         self._by_name = {DEFAULT_NAMESPACE: Namespace(DEFAULT_NAMESPACE, default, wall_ms())}
         # The same namespaces by `/ns/{name}/` as bytes: how `route` finds one in a single dict lookup.
         self._by_raw_prefix = {namespace.raw_prefix: namespace for namespace in self._by_name.values()}
+        # raw path -> (namespace, path and raw path without `/ns/{name}`), bounded: see `route`.
+        self._routes: dict[bytes, tuple[Namespace, str, bytes]] = {}
         self._lock = threading.Lock()
         self._template = template_for(default.fixtures)  # the server's fixture, built once at start-up
         self._template_fixtures = default.fixtures
@@ -187,24 +190,32 @@ class Namespaces:
             if namespace is None:
                 return False
             del self._by_raw_prefix[namespace.raw_prefix]
+            self._routes.clear()  # none may lead to the deleted namespace (nor to one created under its name)
             return True
 
     def route(self, scope: Scope) -> State | None:
         """For a path under `/ns/` of an existing namespace, sent without escapes in `/ns/{name}/`: strip
         that from the scope and answer the namespace's State; else None (then `route_slowly`).
 
-        One dict lookup on the raw path's first segments: an existing name was checked when it was created,
-        and with no `%` in them the decoded path starts with the same characters (docs/namespaces.md, "Cost").
+        A dict lookup on the raw path's first segments: an existing name was checked when it was created,
+        and with no `%` in them the decoded path starts with the same characters (docs/namespaces.md,
+        "Cost"). What it finds for a raw path is remembered (clients repeat their paths): then one lookup.
         """
         raw: bytes | None = scope.get("raw_path")
         if raw is None:
             return None
-        end = raw.find(b"/", SKIP)
-        namespace = self._by_raw_prefix.get(raw[: end + 1])  # no `/` after the name: b"", never a key
-        if namespace is None:
-            return None
-        scope["path"] = scope["path"][end:]
-        scope["raw_path"] = raw[end:]
+        known = self._routes.get(raw)
+        if known is None:
+            end = raw.find(b"/", SKIP)
+            namespace = self._by_raw_prefix.get(raw[: end + 1])  # no `/` after the name: b"", never a key
+            if namespace is None:
+                return None
+            # The decoded path is a function of the raw one (percent-decoding), so it is remembered too.
+            known = (namespace, scope["path"][end:], raw[end:])
+            if len(self._routes) >= ROUTE_CACHE_SIZE:
+                self._routes.clear()
+            self._routes[raw] = known
+        namespace, scope["path"], scope["raw_path"] = known
         namespace.requests += 1  # `used()` inline: a call more was a tenth of this lookup
         namespace.last_used_ns = time_ns()
         return namespace.state
