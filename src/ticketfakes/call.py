@@ -55,9 +55,10 @@ def header_dict(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     """Request headers by lower-case name; the first of repeated headers wins, as in starlette's `get`."""
     names, values = _NAMES, _VALUES
     headers: dict[str, str] = {}
-    for key, value in reversed(raw):  # from the last: the first of a repeated name is what stays
+    for key, value in raw:  # in the order sent: the dashboard's curl line repeats them so
         name = names.get(key) or _learned(names, key, key.decode("latin-1").lower())
-        headers[name] = values.get(value) or _learned(values, value, value.decode("latin-1"))
+        if name not in headers:
+            headers[name] = values.get(value) or _learned(values, value, value.decode("latin-1"))
     return headers
 
 
