@@ -62,6 +62,7 @@ def _from_stored(stored: StoredResponse) -> Response:
 
 
 _NO_QUERY: dict[str, str] = {}
+_PLAIN = (JSONResponse, Response)  # answers sent as their two ASGI messages (no streaming, no background)
 _NO_FIELDS: dict[str, list[str]] = {}  # shared by every entry without validation errors: one dict less each
 
 
@@ -85,7 +86,13 @@ class Pipeline:
             response = await self.respond(scope, receive)
         except ClientDisconnect:
             return  # nobody is left to answer
-        await response(scope, receive, send)
+        if type(response) in _PLAIN and response.background is None:
+            # starlette's `Response.__call__` without its coroutine: the two messages of a plain answer
+            await send({"type": "http.response.start", "status": response.status_code,
+                        "headers": response.raw_headers})
+            await send({"type": "http.response.body", "body": response.body})
+        else:
+            await response(scope, receive, send)
 
     async def respond(self, scope: Scope, receive: Receive) -> Response:
         started = time.perf_counter()
@@ -133,7 +140,8 @@ class Pipeline:
 
     async def _run(self, call: Call, state: State) -> Response:
         endpoint = self.endpoint
-        rule = state.faults.pick(self.vendor.name, call.method, call.path) if self.faultable else None
+        faults = state.faults
+        rule = faults.pick(self.vendor.name, call.method, call.path) if self.faultable and faults.rules else None
         if rule is not None and rule.status is not None:
             await self._inject(call, rule, rule.status)
         call.raw_body = await read_body(call.receive, call.headers.get("content-length"), endpoint.max_body)
@@ -160,7 +168,8 @@ class Pipeline:
             for name, messages in self._body_errors(call).items():
                 fields.setdefault(name, []).extend(messages)
             raise self._invalid(fields)
-        return await self._complete(call, latency_ms)
+        response = self._complete(call, latency_ms)
+        return response if isinstance(response, Response) else await response
 
     async def _inject(self, call: Call, rule: FaultRule, status: int) -> None:
         """A fault rule's status: after its latency, the answer the rule forces instead of the operation's."""
@@ -188,7 +197,9 @@ class Pipeline:
             try:
                 if refusal is not None:
                     raise refusal
-                response = await self._complete(call, latency_ms)
+                response = self._complete(call, latency_ms)
+                if not isinstance(response, Response):
+                    response = await response
             except Problem as problem:
                 response = self._refuse(call, problem)
         except BaseException:
@@ -233,15 +244,19 @@ class Pipeline:
         body = call.json() if self.validator.accepts_body else NO_BODY
         return self.validator.validate_body(body)
 
-    async def _complete(self, call: Call, latency_ms: int) -> Response:
-        """The body's framing and validation, then the handler."""
+    def _complete(self, call: Call, latency_ms: int) -> Any:
+        """The body's framing and validation, then the handler: its Response, or an awaitable of it (an
+        async handler, a fault rule's latency); a sync handler's answer needs no coroutine."""
         fields = self._body_errors(call)
         if fields:
             raise self._invalid(fields)
         if latency_ms:
-            await asyncio.sleep(latency_ms / 1000)
-        response = self.endpoint.handle(call)
-        return response if isinstance(response, Response) else await _awaited(response)
+            return self._handle_later(call, latency_ms)
+        return self.endpoint.handle(call)
+
+    async def _handle_later(self, call: Call, latency_ms: int) -> Response:
+        await asyncio.sleep(latency_ms / 1000)
+        return await _awaited(self.endpoint.handle(call))
 
     def _invalid(self, fields: dict[str, list[str]]) -> Problem:
         summary = "; ".join(f"{name}: {', '.join(msgs)}" for name, msgs in list(fields.items())[:5])

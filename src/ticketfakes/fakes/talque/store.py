@@ -89,7 +89,9 @@ class TalqueState:
         key = email_key(email)
         if email is None or key is None:
             return None
-        by_email = self.profiles.setdefault(org_id, {})
+        by_email = self.profiles.get(org_id)
+        if by_email is None:  # not setdefault: that builds a throw-away dict on every call
+            by_email = self.profiles[org_id] = {}
         profile = by_email.get(key)
         if profile is None:
             profile = Profile(profile_id or new_id("prf_"), org_id, email)
