@@ -97,7 +97,7 @@ def parse_json(raw: bytes) -> Any:
                          fields={"body": [f"nested deeper than {MAX_DEPTH} levels"]})
     # Paired surrogates decode to one character; a lone one would be stored, then break every response
     # that echoes it (UTF-8 cannot encode it). Only bodies that contain such an escape pay for the walk.
-    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
         raise BadRequest("Malformed JSON: lone UTF-16 surrogate in a string",
                          fields={"body": ["lone UTF-16 surrogate escape"]})
     return value

@@ -174,24 +174,24 @@ class TalqueBackend:
         ext_order_id = order.ext_id if order is not None else None
         record = state.tickets.get((org_id, client.provider, ext_id))
         if record is None:
-            record = TicketRecord(
-                seq=state.next_seq(),
-                org_id=org_id,
-                org_ticket_id=new_id("tkt_"),
-                provider=client.provider,
-                ticket_id=ext_id,
-                ctime=now,
-                mtime=now,
-                is_test=client.is_test,
-                posted=posted,
-                derived=derived,
-                purchase_order_id=order_id,
-                ext_purchase_order_id=ext_order_id,
-                purchaser=purchaser,
-                check_ins=(),
-                is_check_in_reset=False,
-                main_id=None,
-                profile_id=None,
+            record = TicketRecord(  # by position (a third of the cost of naming 17 fields), in field order:
+                state.next_seq(),  # seq
+                org_id,
+                new_id("tkt_"),  # org_ticket_id
+                client.provider,
+                ext_id,  # ticket_id
+                now,  # ctime
+                now,  # mtime
+                client.is_test,
+                posted,
+                derived,
+                order_id,  # purchase_order_id
+                ext_order_id,  # ext_purchase_order_id
+                purchaser,
+                (),  # check_ins
+                False,  # is_check_in_reset
+                None,  # main_id
+                None,  # profile_id
             )
             state.add_ticket(record)
             return record, "CREATED"
