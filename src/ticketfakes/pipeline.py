@@ -62,7 +62,6 @@ def _from_stored(stored: StoredResponse) -> Response:
 
 
 _NO_QUERY: dict[str, str] = {}
-_PLAIN = (JSONResponse, Response)  # answers sent as their two ASGI messages (no streaming, no background)
 _NO_FIELDS: dict[str, list[str]] = {}  # shared by every entry without validation errors: one dict less each
 
 
@@ -86,13 +85,7 @@ class Pipeline:
             response = await self.respond(scope, receive)
         except ClientDisconnect:
             return  # nobody is left to answer
-        if type(response) in _PLAIN and response.background is None:
-            # starlette's `Response.__call__` without its coroutine: the two messages of a plain answer
-            await send({"type": "http.response.start", "status": response.status_code,
-                        "headers": response.raw_headers})
-            await send({"type": "http.response.body", "body": response.body})
-        else:
-            await response(scope, receive, send)
+        await response(scope, receive, send)
 
     async def respond(self, scope: Scope, receive: Receive) -> Response:
         started = time.perf_counter()
@@ -140,8 +133,7 @@ class Pipeline:
 
     async def _run(self, call: Call, state: State) -> Response:
         endpoint = self.endpoint
-        faults = state.faults
-        rule = faults.pick(self.vendor.name, call.method, call.path) if self.faultable and faults.rules else None
+        rule = state.faults.pick(self.vendor.name, call.method, call.path) if self.faultable else None
         if rule is not None and rule.status is not None:
             await self._inject(call, rule, rule.status)
         call.raw_body = await read_body(call.receive, call.headers.get("content-length"), endpoint.max_body)

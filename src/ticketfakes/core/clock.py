@@ -26,7 +26,7 @@ class Clock:
         frozen = self._frozen_at
         if frozen is not None:
             return frozen
-        return time.time_ns() // 1_000_000 + self._offset_ms  # wall_ms() inline: read on every request
+        return wall_ms() + self._offset_ms
 
     @property
     def frozen(self) -> bool:

@@ -42,9 +42,9 @@ def posted_from_body(ticket: Mapping[str, Any]) -> Posted:
         ),
         unique(get("tickets") or ()),
         unique(get("eventIds") or ()),
-        unique(ext_event_ids) if (ext_event_ids := get("extEventIds")) else (),  # mostly absent: no call
-        unique(vendor_ids) if (vendor_ids := get("vendorIds")) else (),
-        unique(ext_vendor_ids) if (ext_vendor_ids := get("extVendorIds")) else (),
+        unique(get("extEventIds") or ()),
+        unique(get("vendorIds") or ()),
+        unique(get("extVendorIds") or ()),
     )
 
 

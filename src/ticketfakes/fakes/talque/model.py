@@ -389,8 +389,6 @@ def _check_batch(tickets: Sequence[Mapping[str, Any]]) -> None:
         raise BadRequest(
             f"tickets must hold 1 to {MAX_TICKETS} tickets", fields={"tickets": [f"1 to {MAX_TICKETS} items"]}
         )
-    if len(tickets) == 1 and isinstance(ext_id := tickets[0].get("extTicketId"), str) and ext_id:
-        return  # what most webhooks post: one ticket with its id, nothing that can repeat
     first: dict[str, int] = {}
     fields: dict[str, list[str]] = {}
     errors: list[dict[str, Any]] = []
