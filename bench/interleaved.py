@@ -5,7 +5,9 @@
     python bench/interleaved.py --variant bare=path: --variant namespaced=path:/ns/default
 
 A variant is `label=tree:SRC` (a `ticketfakes serve` whose PYTHONPATH is SRC: another source tree) or
-`label=path:PREFIX` (the first tree's server, every URL under PREFIX: e.g. the namespace lookup). Per case,
+`label=path:PREFIX` (the first tree's server, every URL under PREFIX: e.g. the namespace lookup) or
+`label=baseline:` (bench/baseline.py, bare starlette answering the bytes the first tree's server gave for
+each case, captured before the runs: the harness's ceiling, but interleaved). Per case,
 each server is reset to the bench fixture and prepared, then the variants take turns, in alternating
 order (A B, B A, ...), `--pairs` times: a run on a 2-core machine varies by ±10% from one to the next,
 but neighbouring runs drift together, so the ratio of neighbours is steadier than any figure alone.
@@ -33,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from cases import PREFIXES, Case, all_cases  # noqa: E402
-from harness import FIXTURES, WORKDIR, ticketfakes_server  # noqa: E402
+from harness import FIXTURES, WORKDIR, baseline_server, ticketfakes_server  # noqa: E402
 from loadgen import Settings, run_wrk, write_script  # noqa: E402
 from procs import Server  # noqa: E402
 
@@ -60,8 +62,8 @@ def parse_variants(specs: list[str]) -> list[tuple[str, str, str]]:
     for spec in specs:
         label, _, rest = spec.partition("=")
         kind, _, arg = rest.partition(":")
-        if not label or kind not in ("tree", "path"):
-            raise SystemExit(f"bad --variant {spec!r}: use label=tree:SRC or label=path:PREFIX")
+        if not label or kind not in ("tree", "path", "baseline"):
+            raise SystemExit(f"bad --variant {spec!r}: use label=tree:SRC, label=path:PREFIX or label=baseline:")
         parsed.append((label, kind, arg))
     if len(parsed) < 2:
         raise SystemExit("give at least two variants")
@@ -69,7 +71,7 @@ def parse_variants(specs: list[str]) -> list[tuple[str, str, str]]:
 
 
 def prepare(variants: list[Variant], case: Case) -> None:
-    for server in {id(v.server): v.server for v in variants}.values():
+    for server in {id(v.server): v.server for v in variants if v.server.name == "ticketfakes"}.values():
         with httpx.Client(base_url=server.base, timeout=120) as client:
             client.post("/_admin/reset").raise_for_status()
             if case.prepare is not None:
@@ -84,6 +86,19 @@ def run_once(variant: Variant, case: Case, script: Path, settings: Settings, sec
     if result["non2xx"] or result["requests"] == 0:
         raise RuntimeError(f"{variant.label} {case.name}: {result['statuses']}")
     return result["rps"], cpu / result["requests"] * 1e6
+
+
+def capture(server: Server, cases: list[Case], canned: Path) -> None:
+    """What `server` answers to each case, for the baseline to answer the same bytes (as the harness does)."""
+    canned.mkdir(parents=True, exist_ok=True)
+    with httpx.Client(base_url=server.base, timeout=120) as client:
+        for case in cases:
+            client.post("/_admin/reset").raise_for_status()
+            if case.prepare is not None:
+                case.prepare(client)
+            response = case.send(client, server.base + PREFIXES[case.vendor], "capture")
+            (canned / f"{case.name}.json").write_text(json.dumps({"case": case.name, "status": response.status_code}))
+            (canned / f"{case.name}.body").write_bytes(response.content)
 
 
 def measure(variants: list[Variant], cases: list[Case], pairs: int, seconds: float) -> dict[str, Any]:
@@ -121,7 +136,8 @@ def measure(variants: list[Variant], cases: list[Case], pairs: int, seconds: flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--variant", action="append", default=[], help="label=tree:SRC or label=path:PREFIX")
+    parser.add_argument("--variant", action="append", default=[],
+                        help="label=tree:SRC, label=path:PREFIX or label=baseline:")
     parser.add_argument("--pairs", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=1.5)
     parser.add_argument("--cases", default=PER_TICKET)
@@ -140,6 +156,14 @@ def main() -> None:
                     servers[src] = stack.enter_context(ticketfakes_server(FIXTURES, env={"PYTHONPATH": src}))
                     servers[src].start()
                 variants.append(Variant(label, servers[src]))
+            elif kind == "baseline":
+                if not servers:
+                    raise SystemExit("put a tree: or path: variant first: the baseline answers its bytes")
+                canned = WORKDIR / "canned-interleaved"
+                capture(next(iter(servers.values())), cases, canned)
+                base = stack.enter_context(baseline_server(canned))
+                base.start()
+                variants.append(Variant(label, base))
             else:
                 if not servers:
                     src = str(Path(os.environ.get("BENCH_SRC", HERE.parent / "src")).resolve())

@@ -11,6 +11,7 @@ from typing import Any
 
 import jsonschema
 import jsonschema_rs
+import orjson
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -900,6 +901,12 @@ class TalqueMachine(RuleBasedStateMachine):
             read = self.backend.read("org-demo", client(self.backend, who), f"{who}-shop", EXT_IDS)
             stored = {k: v["model"] for k, v in read["ticketById"].items() if v["success"]}
             assert stored == {ext: m for (w, ext), m in self.known.items() if w == who}
+            # The page as served: each ticket's cached JSON bytes, dropped by every write (`changed`).
+            plain = self.backend.list_tickets("org-demo", client(self.backend, who), limit=100)
+            served = self.backend.list_tickets("org-demo", client(self.backend, who), limit=100, encoded=True)
+            assert orjson.loads(orjson.dumps(served)) == plain
+            by_id = {m["orgTicketId"]: m for m in stored.values()}
+            assert {t["orgTicketId"]: t for t in plain["tickets"]} == by_id
         assert len(self.backend.dump()["tickets"]) == len(self.known)
 
 

@@ -357,7 +357,7 @@ def talque_upsert_duplicates(mp: pytest.MonkeyPatch) -> None:
 def talque_unchanged_bumps_mtime(mp: pytest.MonkeyPatch) -> None:
     def bump(backend: TalqueBackend, record: Any, reason: str) -> None:
         if reason == "UNCHANGED":
-            record.mtime = backend._ticker.next_ms(after=record.mtime)
+            record.changed(backend._ticker.next_ms(after=record.mtime))  # as a store bug would: a write
 
     _after_store(mp, bump)
 

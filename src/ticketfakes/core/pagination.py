@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import json
 import math
@@ -15,7 +16,7 @@ from .problems import BadRequest
 
 
 class CursorCodec:
-    """Opaque, tamper-evident cursors: base64url(JSON payload) + "." + truncated HMAC.
+    """Opaque, tamper-evident cursors: base64url(JSON payload) + "." + a 96-bit keyed BLAKE2b tag.
 
     The payload says where the next page starts and what it belongs to (org, filter, snapshot), so a
     cursor edited by hand, or replayed against another org or filter, is refused with a 400.
@@ -25,8 +26,9 @@ class CursorCodec:
         self._secret = secret
 
     def _sign(self, body: bytes) -> str:
-        digest = hmac.digest(self._secret, body, "sha256")[:12]  # one-shot: a third of hmac.new's cost
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        # BLAKE2's keyed mode is a MAC of its own (RFC 7693): a third of HMAC-SHA256 through OpenSSL 3.
+        digest = hashlib.blake2b(body, key=self._secret, digest_size=12).digest()
+        return base64.urlsafe_b64encode(digest).decode()  # 12 bytes: 16 characters, no padding
 
     def encode(self, payload: dict[str, Any]) -> str:
         body = base64.urlsafe_b64encode(orjson.dumps(payload)).rstrip(b"=")

@@ -133,13 +133,15 @@ class Attendee:
     payment_method: str
     created_ms: int
     updated_ms: int
-    # The answer's JSON, and its bytes once a list page serialised it (GomryBackend._refresh_view), kept
-    # until a write calls `changed`; never dumped, never compared.
-    view: tuple[dict[str, Any], Any] | None = field(default=None, repr=False, compare=False)
+    # The answer's JSON (GomryBackend._attendee_json), and its bytes once a list page serialised it (an
+    # orjson.Fragment), kept until a write calls `changed`; never dumped, never compared.
+    view: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    encoded: Any = field(default=None, repr=False, compare=False)
 
     def changed(self) -> None:
         """Every write to a field the answer shows calls this (model.py, store.py): the answer is rebuilt."""
         self.view = None
+        self.encoded = None
 
 
 def remaining(limit: int | None, held: int) -> int | None:

@@ -204,8 +204,7 @@ class TalqueBackend:
         record.purchase_order_id = order_id
         record.ext_purchase_order_id = ext_order_id
         record.purchaser = purchaser
-        record.mtime = self._ticker.next_ms(after=record.mtime)
-        record.model = None
+        record.changed(self._ticker.next_ms(after=record.mtime))
         state.set_profile(record, state.profile_for(org_id, posted.email, None))
         return record, "UPDATED"
 
@@ -228,13 +227,11 @@ class TalqueBackend:
         return cached
 
     def _encoded(self, record: TicketRecord) -> orjson.Fragment:
-        """The record's model as JSON, cached with the model it was made from (so stale with it)."""
+        """The record's model as JSON, kept until the record changes (a page of 100 reads it 100 times)."""
         encoded = record.encoded
-        if encoded is not None and encoded[0] is record.model and encoded[1] == record.mtime:
-            return encoded[2]  # a page of 100 takes this path 100 times: keep it to two checks
-        model = self._cached_model(record)
-        record.encoded = (model, record.mtime, orjson.Fragment(dumps(model)))
-        return record.encoded[2]
+        if encoded is None:
+            encoded = record.encoded = orjson.Fragment(dumps(self._cached_model(record)))
+        return encoded
 
     def read(self, org_id: str, client: Client, provider: str, ticket_ids: Sequence[str]) -> dict[str, Any]:
         """The read body: one entry per distinct id (models as `_model` gives them: replace their values,
@@ -303,7 +300,9 @@ class TalqueBackend:
                 next_cursor = self._codec.encode({"v": CURSOR_VERSION, **scope, "a": records[-1].seq, "h": high})
             return {
                 "orgId": org_id,
-                "tickets": [self._encoded(r) for r in records] if encoded else [self._model(r) for r in records],
+                # `_encoded`'s own test inline (a Fragment is truthy): a call per ticket tripled this loop.
+                "tickets": [r.encoded or self._encoded(r) for r in records] if encoded
+                else [self._model(r) for r in records],
                 "cursor": next_cursor,
                 "more": more,
             }
@@ -351,8 +350,7 @@ class TalqueBackend:
         with self._lock:
             record = self._record(org_id, org_ticket_id)
             record.check_ins = (*record.check_ins, at_ms if at_ms is not None else self.clock.now_ms())
-            record.mtime = self._ticker.next_ms(after=record.mtime)
-            record.model = None
+            record.changed(self._ticker.next_ms(after=record.mtime))
             return to_model(record)
 
     def reset_check_ins(self, org_id: str, org_ticket_id: str) -> dict[str, Any]:
@@ -361,8 +359,7 @@ class TalqueBackend:
             record = self._record(org_id, org_ticket_id)
             record.check_ins = ()
             record.is_check_in_reset = True
-            record.mtime = self._ticker.next_ms(after=record.mtime)
-            record.model = None
+            record.changed(self._ticker.next_ms(after=record.mtime))
             return to_model(record)
 
     # -- state -------------------------------------------------------------------------------------

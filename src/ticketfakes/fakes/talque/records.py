@@ -128,10 +128,16 @@ class TicketRecord:
     main_id: str | None
     profile_id: str | None
     # The JSON API model as last built (see `TalqueBackend._model`); None until a read, list or re-post
-    # needs it. Every write drops it, and a model whose mtime is not the record's is never served.
+    # needs it. Every write drops it (`changed`), and a model whose mtime is not the record's is never served.
     model: dict[str, Any] | None = field(default=None, compare=False, repr=False)
-    # (model, mtime, its JSON as an orjson.Fragment): valid while `model` is still the cached one at that mtime
-    encoded: tuple[dict[str, Any], int, Any] | None = field(default=None, compare=False, repr=False)
+    # That model as JSON (an orjson.Fragment), for list pages: built from a current model, dropped with it.
+    encoded: Any = field(default=None, compare=False, repr=False)
+
+    def changed(self, mtime: int) -> None:
+        """Every write to a stored record ends here: its new mtime, and the answers cached for it dropped."""
+        self.mtime = mtime
+        self.model = None
+        self.encoded = None
 
     def content(self) -> tuple[Any, ...]:
         """Everything a webhook post decides; equal content means a re-post changes nothing."""

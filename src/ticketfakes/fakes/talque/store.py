@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import secrets
 from bisect import bisect_left, bisect_right
+from operator import attrgetter
 from typing import Any
 
 from ...core.ids import new_id
 from .records import ORDER_PERSON_FIELDS, Client, Org, Profile, PurchaseOrder, TicketRecord, email_key
 
-
-def seq_of(record: TicketRecord) -> int:
-    return record.seq
+# A C callable: bisect calls it ~17 times per search in 100k tickets, a Python function cost 2 µs a page.
+seq_of = attrgetter("seq")
 
 
 class SeqIndex(list[TicketRecord]):
@@ -45,7 +45,8 @@ class SeqIndex(list[TicketRecord]):
     def page(self, after: int, high: int, limit: int) -> tuple[list[TicketRecord], bool]:
         """Up to `limit` tickets with after < seq <= high, and whether more such tickets follow."""
         start = bisect_right(self, after, key=seq_of)
-        stop = bisect_right(self, high, key=seq_of)
+        # A first page's `high` is the newest ticket of the backend: usually past this index's end.
+        stop = len(self) if not self or self[-1].seq <= high else bisect_right(self, high, key=seq_of)
         end = min(start + limit, stop)
         return self[start:end], end < stop
 
