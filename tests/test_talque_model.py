@@ -600,6 +600,31 @@ def test_profiles_one_per_email_case_insensitive(backend: TalqueBackend) -> None
     assert [t["ticketId"] for t in page_all(backend, profile_id=ada)] == ["b"]
 
 
+def test_profiles_filed_late_are_what_filing_at_once_gives(backend: TalqueBackend) -> None:
+    """New tickets get their profile when profiles are next read or moved (store.py `unprofiled`): with
+    creations and a change of holder in between and no profile read, profiles, their order, their pages
+    and the dump are those of filing each ticket at once."""
+    post(backend, {"extTicketId": "a", "email": "ada@example.com"}, {"extTicketId": "b", "email": "bob@example.com"})
+    post(backend, {"extTicketId": "a", "email": "carol@example.com"})  # moves a pending ticket
+    post(backend, {"extTicketId": "c", "email": "ADA@example.com"}, {"extTicketId": "d", "email": "dan@example.com"})
+    post(backend, {"extTicketId": "e", "email": "erin@example.com"}, who="shared")
+    dumped = backend.dump()
+    profiles = backend.profiles("org-demo")
+    assert [p["email"] for p in profiles] == [
+        "ada@example.com", "bob@example.com", "carol@example.com", "dan@example.com", "erin@example.com"
+    ]
+    assert [{"id": p["id"], "email": p["email"]} for p in dumped["profiles"]] == profiles
+    pages = {p["email"]: [t["ticketId"] for t in page_all(backend, profile_id=p["id"])] for p in profiles}
+    assert pages == {"ada@example.com": ["c"], "bob@example.com": ["b"], "carol@example.com": ["a"],
+                     "dan@example.com": ["d"], "erin@example.com": []}
+    erin = profiles[-1]["id"]
+    assert [t["ticketId"] for t in page_all(backend, "shared", profile_id=erin)] == ["e"]
+    restored = make_backend(add_shared_client)
+    restored.restore(dumped)
+    assert restored.profiles("org-demo") == profiles
+    assert [t["ticketId"] for t in page_all(restored, profile_id=profiles[0]["id"])] == ["c"]
+
+
 # -- check-ins --------------------------------------------------------------------------------------
 def test_check_ins_and_reset_bump_mtime(backend: TalqueBackend) -> None:
     created = model_of(post(backend, {"extTicketId": "a"}), "a")

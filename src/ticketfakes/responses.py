@@ -40,5 +40,6 @@ class JSONResponse(Response):
             return json.dumps(content, allow_nan=False, separators=(",", ":")).encode()
 
 
-def json_response(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(content, status_code=status_code, headers=headers)
+# What every handler calls: the class itself (a wrapper function passing keywords on was a fifth of a small
+# answer's cost).
+json_response = JSONResponse

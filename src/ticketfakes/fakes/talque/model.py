@@ -197,7 +197,9 @@ class TalqueBackend:
             return record, "CREATED"
         if record.content() == (client.is_test, posted, order_id, ext_order_id, purchaser):
             return record, "UNCHANGED"
-        # Full replace of everything the webhook posts; check-ins, ctime and mainId stay.
+        # Full replace of everything the webhook posts; check-ins, ctime and mainId stay. Pending tickets
+        # are filed first, this one under the holder it had (store.py `unprofiled`).
+        state.profiled()
         record.is_test = client.is_test
         record.posted = posted
         record.derived = derived
@@ -293,7 +295,7 @@ class TalqueBackend:
             if profile_id is None:
                 index = self._state.order.get((org_id, provider))
             else:
-                index = self._state.profile_order.get((org_id, provider, profile_id))
+                index = self._state.profiled().profile_order.get((org_id, provider, profile_id))
             records, more = index.page(after, high, limit) if index is not None else ([], False)
             next_cursor = None
             if more:
@@ -332,7 +334,8 @@ class TalqueBackend:
         """The org's profiles ({"id", "email"}) in the order they were first seen. Raises NotFound."""
         with self._lock:
             self.require_org(org_id)
-            return [{"id": p.id, "email": p.email} for p in self._state.profiles.get(org_id, {}).values()]
+            profiles = self._state.profiled().profiles
+            return [{"id": p.id, "email": p.email} for p in profiles.get(org_id, {}).values()]
 
     def _record(self, org_id: str, org_ticket_id: str) -> TicketRecord:
         self.require_org(org_id)
