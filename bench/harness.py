@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -37,10 +38,12 @@ PRISM = os.environ.get("BENCH_PRISM", str(HERE / ".node" / "node_modules" / ".bi
 
 FULL = {"settings": Settings(connections=8, threads=1, duration_s=4, warmup_s=2, repeats=3),
         "growth": Settings(connections=8, threads=1, duration_s=3, warmup_s=1, repeats=3),
-        "sizes": [1000, 10_000, 100_000], "startups": 5, "prism_startups": 3, "profile_s": 2.0}
+        "sizes": [1000, 10_000, 100_000], "startups": 5, "prism_startups": 3, "profile_s": 2.0,
+        "interleaved_pairs": 8, "interleaved_s": 1.5}
 QUICK = {"settings": Settings(connections=8, threads=1, duration_s=1, warmup_s=1, repeats=1),
          "growth": Settings(connections=8, threads=1, duration_s=1, warmup_s=0, repeats=1),
          "sizes": [1000, 10_000], "startups": 2, "prism_startups": 1, "profile_s": 0.1,
+         "interleaved_pairs": 1, "interleaved_s": 1.0,
          "baseline_warmup_s": 0}  # bare starlette has nothing to warm up; quick must stay under 2 min
 
 GOMRY_PROBE = Probe("GET", "/gomry/api/v1/events", {"X-API-KEY": "gk_demo_write"})
@@ -191,6 +194,35 @@ def throughput_baseline(cases: list[Case], settings: Settings, canned: Path, raw
     return out
 
 
+def interleaved_vs_baseline(cases: list[Case], canned: Path, pairs: int, seconds: float) -> dict[str, Any]:
+    """The per-ticket cases again, ticketfakes and bare starlette (answering the bytes captured in `canned`)
+    alive at once and measured in alternating short runs: the ratio of neighbouring runs, whose drift is
+    shared, is steadier than that of two runs minutes apart (bench/interleaved.py)."""
+    from interleaved import Variant
+    from interleaved import measure as measure_interleaved
+
+    out: dict[str, Any] = {}
+    with ticketfakes_server(FIXTURES) as fake, baseline_server(canned) as base:
+        fake.start()
+        base.start()
+        variants = [Variant("ticketfakes", fake), Variant("baseline", base)]
+        figures = measure_interleaved(variants, cases, pairs, seconds)
+    for name, f in figures.items():
+        mine, theirs = f["ticketfakes"]["rps_runs"], f["baseline"]["rps_runs"]
+        ratios = sorted(m / t for m, t in zip(mine, theirs, strict=True))
+        out[name] = {
+            "rps_vs_baseline": round(statistics.median(ratios), 3),
+            "rps_vs_baseline_range": [round(ratios[0], 3), round(ratios[-1], 3)],
+            "cpu_per_request_vs_baseline": round(1 / f["baseline"]["cpu_ratio"], 3),
+            "ticketfakes_rps": f["ticketfakes"]["rps"],
+            "baseline_rps": f["baseline"]["rps"],
+            "pairs": pairs,
+        }
+        log(f"  interleaved {name}: {out[name]['rps_vs_baseline']} of bare starlette "
+            f"(pairs {out[name]['rps_vs_baseline_range'][0]}-{out[name]['rps_vs_baseline_range'][1]})")
+    return out
+
+
 def throughput_prism(cases: list[Case], settings: Settings) -> dict[str, Any]:
     out: dict[str, Any] = {}
     memory: dict[str, Any] = {}
@@ -244,7 +276,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="short runs for a sanity check (< 2 min)")
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
     parser.add_argument("--skip", default="",
-                        help="comma-separated phases to skip: startup,prism,ceiling,growth,profile,namespaces")
+                        help="comma-separated phases to skip: "
+                        "startup,prism,ceiling,interleaved,growth,profile,namespaces")
     parser.add_argument("--out", default="", help="results file (default: latest.json, quick.json with --quick)")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     args = parser.parse_args()
@@ -288,6 +321,13 @@ def main() -> int:
                "ratios": ratios(fake[name], base[name], prism.get(name, {}), ceiling.get(name, {}))}
         for name in fake
     }
+    if "interleaved" not in skip:
+        from interleaved import PER_TICKET
+
+        per_ticket = [c for c in cases if c.name in PER_TICKET.split(",")]
+        log("interleaved: each per-ticket case on ticketfakes and bare starlette in alternating runs")
+        results["interleaved"] = interleaved_vs_baseline(per_ticket, canned, config["interleaved_pairs"],
+                                                         config["interleaved_s"])
     if "growth" not in skip:
         log("growth")
         results["growth"] = run_growth(lambda env: ticketfakes_server(FIXTURES, env), config["sizes"],

@@ -41,6 +41,11 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         "cases_where_ceiling_reaches_prism_target": sorted(
             n for n, t in throughput.items() if (t["ratios"].get("ceiling_vs_prism") or 0) >= MIN_VS_PRISM),
     }
+    interleaved = {n: f["rps_vs_baseline"] for n, f in results.get("interleaved", {}).items()}
+    if interleaved:
+        met = {n for n, r in interleaved.items() if r >= MIN_VS_BASELINE}
+        targets["interleaved_meeting_baseline_target"] = sorted(met)
+        targets["interleaved_missing_baseline_target"] = sorted(set(interleaved) - met)
     startup = results.get("startup", {}).get("ticketfakes", {})
     if "median_s" in startup:
         targets["startup_s"] = startup["median_s"]
@@ -113,6 +118,8 @@ def markdown(results: dict[str, Any], plots: dict[str, str]) -> str:
     if errors:
         lines += ["", "Prism could not be measured for: " + "; ".join(f"{n} ({e[:120]})" for n, e in errors.items())]
     lines += ["", f"![throughput per endpoint]({plots['throughput']})", ""]
+    if results.get("interleaved"):
+        lines += _interleaved(results["interleaved"], results["cases"])
     lines += _ceilings(results)
     lines += _startup_memory(results)
     if "growth" in results:
@@ -184,11 +191,33 @@ def _growth(growth: dict[str, Any], plot: str | None) -> list[str]:
     return [*lines, ""]
 
 
+def _interleaved(figures: dict[str, Any], cases: dict[str, Any]) -> list[str]:
+    pairs = next(iter(figures.values()))["pairs"]
+    lines = ["### Per-ticket endpoints against bare starlette, interleaved", "",
+             f"Both servers alive at once, {pairs} pairs of alternating short wrk runs per endpoint "
+             "(bench/interleaved.py): "
+             "the median ratio of neighbouring runs, whose drift they share, and the range over pairs. "
+             "The table above compares runs minutes apart.", "",
+             "| endpoint | ticketfakes req/s | baseline req/s | ÷ baseline (median) | range over pairs "
+             "| CPU time per request ÷ baseline's |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name, f in figures.items():
+        low, high = f["rps_vs_baseline_range"]
+        lines.append(f"| {cases[name]['title']} | {f['ticketfakes_rps']:,} | {f['baseline_rps']:,} | "
+                     f"**{_ratio(f['rps_vs_baseline'])}** | {low:.2f}{DASH}{high:.2f} | "
+                     f"{_ratio(f['cpu_per_request_vs_baseline'])} |")
+    return [*lines, ""]
+
+
 def _targets(t: dict[str, Any]) -> list[str]:
     lines = ["### Targets in this run", ""]
     lines.append(f"- ≥ {t['rps_vs_baseline_min']:.0%} of bare starlette's req/s: met by "
                  f"{', '.join(t['cases_meeting_baseline_target']) or 'none'}; missed by "
                  f"{', '.join(t['cases_missing_baseline_target']) or 'none'}.")
+    if "interleaved_meeting_baseline_target" in t:
+        lines.append(f"  - per-ticket endpoints, interleaved: met by "
+                     f"{', '.join(t['interleaved_meeting_baseline_target']) or 'none'}; missed by "
+                     f"{', '.join(t['interleaved_missing_baseline_target']) or 'none'}.")
     lines.append(f"- ≥ {t['rps_vs_prism_min']:.0f}{X} Prism's req/s: met by "
                  f"{', '.join(t['cases_meeting_prism_target']) or 'none'}; missed by "
                  f"{', '.join(t['cases_missing_prism_target']) or 'none'}.")
