@@ -151,25 +151,30 @@ def startup(config: dict[str, Any], skip_prism: bool) -> dict[str, Any]:
     return result
 
 
+def capture(client: httpx.Client, base: str, case: Case, canned: Path) -> httpx.Response:
+    """The server reset and prepared for `case`, and its answer to the case's request kept in `canned`:
+    what the baseline then answers, so that both move the same bytes."""
+    client.post("/_admin/reset").raise_for_status()
+    if case.prepare is not None:
+        case.prepare(client)
+    response = case.send(client, base + PREFIXES[case.vendor], "capture")
+    if response.status_code != case.expect:
+        raise RuntimeError(f"{case.name}: expected {case.expect}, got {response.status_code}: {response.text[:300]}")
+    canned.mkdir(parents=True, exist_ok=True)
+    (canned / f"{case.name}.json").write_text(json.dumps({"case": case.name, "status": response.status_code}))
+    (canned / f"{case.name}.body").write_bytes(response.content)
+    return response
+
+
 def throughput_ticketfakes(cases: list[Case], settings: Settings, canned: Path,
                            env: dict[str, str] | None = None) -> dict[str, Any]:
     """wrk figures per case against `ticketfakes serve` (`env`: e.g. PYTHONPATH of another source tree)."""
     out: dict[str, Any] = {}
-    canned.mkdir(parents=True, exist_ok=True)
     with ticketfakes_server(FIXTURES, env) as server:
         server.start()
         with httpx.Client(base_url=server.base, timeout=120) as client:
             for case in cases:
-                client.post("/_admin/reset").raise_for_status()
-                if case.prepare is not None:
-                    case.prepare(client)
-                response = case.send(client, server.base + PREFIXES[case.vendor], "capture")
-                if response.status_code != case.expect:
-                    raise RuntimeError(f"{case.name}: expected {case.expect}, got {response.status_code}: "
-                                       f"{response.text[:300]}")
-                (canned / f"{case.name}.json").write_text(json.dumps({"case": case.name,
-                                                                       "status": response.status_code}))
-                (canned / f"{case.name}.body").write_bytes(response.content)
+                response = capture(client, server.base, case, canned)
                 script = write_script(WORKDIR / "wrk", case.name, case.method, case.all_headers(), case.body)
                 figure = measure(server.base + PREFIXES[case.vendor] + case.path, script, settings,
                                  case.min_duration_s)

@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from cases import PREFIXES, Case, all_cases  # noqa: E402
-from harness import FIXTURES, WORKDIR, baseline_server, ticketfakes_server  # noqa: E402
+from harness import FIXTURES, WORKDIR, baseline_server, capture, ticketfakes_server  # noqa: E402
 from loadgen import Settings, run_wrk, write_script  # noqa: E402
 from procs import Server  # noqa: E402
 
@@ -86,19 +86,6 @@ def run_once(variant: Variant, case: Case, script: Path, settings: Settings, sec
     if result["non2xx"] or result["requests"] == 0:
         raise RuntimeError(f"{variant.label} {case.name}: {result['statuses']}")
     return result["rps"], cpu / result["requests"] * 1e6
-
-
-def capture(server: Server, cases: list[Case], canned: Path) -> None:
-    """What `server` answers to each case, for the baseline to answer the same bytes (as the harness does)."""
-    canned.mkdir(parents=True, exist_ok=True)
-    with httpx.Client(base_url=server.base, timeout=120) as client:
-        for case in cases:
-            client.post("/_admin/reset").raise_for_status()
-            if case.prepare is not None:
-                case.prepare(client)
-            response = case.send(client, server.base + PREFIXES[case.vendor], "capture")
-            (canned / f"{case.name}.json").write_text(json.dumps({"case": case.name, "status": response.status_code}))
-            (canned / f"{case.name}.body").write_bytes(response.content)
 
 
 def measure(variants: list[Variant], cases: list[Case], pairs: int, seconds: float) -> dict[str, Any]:
@@ -160,7 +147,10 @@ def main() -> None:
                 if not servers:
                     raise SystemExit("put a tree: or path: variant first: the baseline answers its bytes")
                 canned = WORKDIR / "canned-interleaved"
-                capture(next(iter(servers.values())), cases, canned)
+                first = next(iter(servers.values()))
+                with httpx.Client(base_url=first.base, timeout=120) as client:
+                    for case in cases:
+                        capture(client, first.base, case, canned)
                 base = stack.enter_context(baseline_server(canned))
                 base.start()
                 variants.append(Variant(label, base))
